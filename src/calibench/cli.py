@@ -1,0 +1,143 @@
+"""The ``calibench`` command line.
+
+Every command reports bad input as one line on stderr and exits with code 2; click's own
+usage errors already do the same.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from calibench import __version__
+from calibench.atomic import write_atomic
+from calibench.data import DATASETS, load_dataset, sample_study
+from calibench.data.sampler import DEFAULT_N_TOTAL, STRATA
+from calibench.errors import CalibenchError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="calibench")
+def cli() -> None:
+    """calibench: are LLMs calibrated when they sound sure?
+
+    Asks a model multiple-choice questions, collects each answer with a stated 0-100%
+    confidence, and measures how well stated confidence matches accuracy.
+    """
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def datasets(as_json: bool) -> None:
+    """List the vendored datasets with counts, subjects and licences."""
+    rows = []
+    for spec in DATASETS.values():
+        questions = load_dataset(spec.name)
+        rows.append(
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "split": spec.split,
+                "questions": len(questions),
+                "subjects": len({q.subject for q in questions}),
+                "choices": spec.n_choices,
+                "licence": spec.licence,
+                "source": spec.source,
+                "citation": spec.citation,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    columns = ("name", "split", "questions", "subjects", "choices", "licence")
+    table = Table(title="Vendored datasets", caption="Any JSONL or CSV file also works as a dataset; --json adds sources and citations.")
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("questions", "subjects") else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
+    Console().print(table)
+
+
+def _count_option(value: str) -> int | str:
+    if value == "all":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a positive integer or 'all', got {value!r}") from None
+    if n < 1:
+        raise click.BadParameter(f"expected a positive integer or 'all', got {value!r}")
+    return n
+
+
+@cli.command()
+@click.option("--dataset", default="mmlu", show_default=True, help="A vendored dataset name or a JSONL/CSV file.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--subjects",
+    default=None,
+    help="Comma-separated subjects, or 'all'. Default: MMLU's 16 study subjects (MMLU), every subject (other data).",
+)
+@click.option("--n-total", default=str(DEFAULT_N_TOTAL), show_default=True, help="Questions in all, or 'all'.")
+@click.option("--n-per-subject", type=click.IntRange(min=1), default=None, help="Questions per subject (instead of --n-total).")
+@click.option("--strata", type=click.Choice(STRATA), default="category", show_default=True)
+@click.option("--keep-duplicates", is_flag=True, help="Keep repeated (question, choices) pairs.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the questions here as JSONL.")
+def sample(dataset, seed, subjects, n_total, n_per_subject, strata, keep_duplicates, out) -> None:
+    """Draw a study sample and print its manifest (as JSON); optionally write its questions."""
+    total = None if n_per_subject is not None else _count_option(n_total)
+    chosen = None if subjects is None else ("all" if subjects == "all" else [s.strip() for s in subjects.split(",") if s.strip()])
+    drawn = sample_study(
+        load_dataset(dataset),
+        seed=seed,
+        subjects=chosen,
+        n_total=total,
+        n_per_subject=n_per_subject,
+        strata=strata,
+        dedupe=not keep_duplicates,
+    )
+    if out is not None:
+        lines = (
+            json.dumps(
+                {
+                    "id": q.id,
+                    "subject": q.subject,
+                    "category": q.category,
+                    "question": q.question,
+                    "choices": list(q.choices),
+                    "answer": q.answer,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for q in drawn.questions
+        )
+        write_atomic(out, "".join(lines))
+    click.echo(json.dumps(drawn.manifest.to_dict(), indent=2, ensure_ascii=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; bad input becomes one line on stderr and exit code 2."""
+    try:
+        cli.main(args=argv, prog_name="calibench", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.Abort:
+        click.echo("calibench: interrupted", err=True)
+        return 130
+    except CalibenchError as exc:
+        click.echo(f"calibench: error: {exc}", err=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+import json
+import subprocess
+import sys
+
+from calibench import __version__
+from calibench.cli import main
+from calibench.data import load_file
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version_and_help_through_the_installed_entry_point():
+    done = subprocess.run([sys.executable, "-m", "calibench", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and __version__ in done.stdout
+    done = subprocess.run([sys.executable, "-m", "calibench", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "datasets" in done.stdout and "sample" in done.stdout
+
+
+def test_datasets_lists_counts_subjects_and_licences(capsys):
+    code, out, _ = run(capsys, "datasets", "--json")
+    assert code == 0
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows["mmlu"]["questions"] == 14042 and rows["mmlu"]["subjects"] == 57 and rows["mmlu"]["licence"] == "MIT"
+    assert rows["arc-challenge"]["licence"] == "CC BY-SA 4.0" and rows["arc-challenge"]["questions"] == 1172
+    assert rows["commonsenseqa"]["questions"] == 1221 and rows["medqa"]["questions"] == 1273
+    code, out, _ = run(capsys, "datasets")
+    assert code == 0 and "14042" in out and "CC BY-SA 4.0" in out
+
+
+def test_sample_prints_manifest_and_writes_loadable_questions(capsys, tmp_path):
+    out_file = tmp_path / "study.jsonl"
+    code, out, _ = run(capsys, "sample", "--seed", "0", "--out", str(out_file))
+    assert code == 0
+    manifest = json.loads(out)
+    assert len(manifest["ids"]) == 300 and manifest["seed"] == 0
+    questions = load_file(out_file)
+    assert [q.id for q in questions] == manifest["ids"]
+    code, out, _ = run(capsys, "sample", "--subjects", "anatomy,virology", "--n-per-subject", "3")
+    assert code == 0 and json.loads(out)["counts"] == {"anatomy": 3, "virology": 3}
+
+
+def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path):
+    cases = [
+        ("sample", "--dataset", "nope"),
+        ("sample", "--subjects", "astrology"),
+        ("sample", "--n-total", "-4"),
+        ("sample", "--n-total", "99999"),
+        ("sample", "--seed", "x"),
+        ("sample", "--out", str(tmp_path / "missing-dir" / "x.jsonl")),
+        ("no-such-command",),
+    ]
+    for argv in cases:
+        code, out, err = run(capsys, *argv)
+        assert code == 2, argv
+        assert "Traceback" not in err
+        assert err.strip(), argv
+    code, _, err = run(capsys, "sample", "--dataset", "nope")
+    assert err.strip().splitlines() == ["calibench: error: unknown dataset 'nope': neither a vendored dataset (mmlu, arc-challenge, commonsenseqa, medqa) nor an existing file"]
+
+
+def test_bad_user_file_through_the_cli(capsys, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "q", "choices": ["a", "b"], "answer": "Z"}\n')
+    code, _, err = run(capsys, "sample", "--dataset", str(bad))
+    assert code == 2 and "line 1, field 'answer'" in err and len(err.strip().splitlines()) == 1
