@@ -1,0 +1,43 @@
+"""Calibration metrics on confidences p in [0, 1] and outcomes y in {0, 1}: pure numpy/scipy.
+
+Every function validates its input (NaN, values outside [0, 1], length mismatch, empty
+input raise :class:`calibench.errors.CalibenchError`) and states the definition it uses.
+:func:`panel` computes them all with bootstrap CIs.
+"""
+
+from calibench.metrics.binning import ReliabilityBins, reliability_bins, wilson_interval
+from calibench.metrics.bootstrap import Estimate, bootstrap_ci, paired_bootstrap
+from calibench.metrics.calibration_error import ece, ece_debiased, ece_sweep
+from calibench.metrics.noise_floor import NoiseFloor, noise_floor
+from calibench.metrics.panel import Panel, panel
+from calibench.metrics.scores import BrierDecomposition, brier, brier_decomposition, nll
+from calibench.metrics.selective import accuracy_at_coverage, aurc, auroc
+from calibench.metrics.smooth import smece
+from calibench.metrics.summary import accuracy, mean_confidence, overconfidence_gap
+
+__all__ = [
+    "BrierDecomposition",
+    "Estimate",
+    "NoiseFloor",
+    "Panel",
+    "ReliabilityBins",
+    "accuracy",
+    "accuracy_at_coverage",
+    "aurc",
+    "auroc",
+    "bootstrap_ci",
+    "brier",
+    "brier_decomposition",
+    "ece",
+    "ece_debiased",
+    "ece_sweep",
+    "mean_confidence",
+    "nll",
+    "noise_floor",
+    "overconfidence_gap",
+    "paired_bootstrap",
+    "panel",
+    "reliability_bins",
+    "smece",
+    "wilson_interval",
+]

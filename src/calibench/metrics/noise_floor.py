@@ -1,0 +1,74 @@
+"""The noise floor: what a perfectly calibrated model would score, by simulation.
+
+Plug-in calibration errors are biased upward at small n: even a perfectly calibrated model
+scores ECE > 0. The floor says whether a measured value is distinguishable from zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from calibench.errors import CalibenchError
+from calibench.metrics._inputs import check_positive_int
+from calibench.metrics.bootstrap import evaluate
+from calibench.metrics.registry import WeightedMetric, resolve
+
+
+@dataclass(frozen=True)
+class NoiseFloor:
+    """Mean and upper quantile of a metric for a perfectly calibrated model."""
+
+    metric: str
+    n: int
+    mean: float
+    upper: float
+    quantile: float
+    n_sims: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def noise_floor(
+    p,
+    *,
+    n: int | None = None,
+    metric: str | WeightedMetric = "ece",
+    n_sims: int = 1000,
+    quantile: float = 0.95,
+    seed: int = 0,
+    **metric_options,
+) -> NoiseFloor:
+    """Simulate ``metric`` for a perfectly calibrated model with confidences like ``p``.
+
+    Each simulation draws n confidences from the empirical distribution of ``p`` (default
+    n = len(p)) and outcomes y ~ Bernoulli(confidence), so that calibration holds exactly
+    in expectation, and scores them. Returns the mean and the ``quantile`` (default 95th
+    percentile) over ``n_sims`` simulations. A measured ECE below the upper value cannot be
+    told apart from perfect calibration at this n. Vectorised: the simulations are rows of
+    counts over (confidence, outcome) pairs, scored together.
+    """
+    values = np.asarray(p, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
+        raise CalibenchError("p must be a non-empty one-dimensional array of confidences in [0, 1]")
+    n = values.size if n is None else n
+    check_positive_int("n", n)
+    check_positive_int("n_sims", n_sims)
+    if not 0 < quantile < 1:
+        raise CalibenchError(f"quantile must lie in (0, 1), got {quantile!r}")
+    fn = resolve(metric, **metric_options)
+    levels, freq = np.unique(values, return_counts=True)
+    rng = np.random.default_rng(seed)
+    drawn = rng.multinomial(n, freq / values.size, size=n_sims)
+    right = rng.binomial(drawn, levels)
+    # atoms (level, 0) and (level, 1), interleaved so that they stay sorted by p then y
+    atom_p = np.repeat(levels, 2)
+    atom_y = np.tile([0.0, 1.0], levels.size)
+    weights = np.empty((n_sims, 2 * levels.size))
+    weights[:, 0::2] = drawn - right
+    weights[:, 1::2] = right
+    scores = evaluate(fn, atom_p, atom_y, weights)
+    name = metric if isinstance(metric, str) else "metric"
+    return NoiseFloor(name, int(n), float(scores.mean()), float(np.quantile(scores, quantile)), quantile, n_sims)
