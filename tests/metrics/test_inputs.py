@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from calibench import metrics
+from calibench.errors import CalibenchError
+from calibench.metrics._inputs import Atoms, rowwise_searchsorted
+
+FUNCTIONS = [
+    metrics.ece,
+    metrics.ece_debiased,
+    metrics.ece_sweep,
+    metrics.smece,
+    metrics.brier,
+    metrics.nll,
+    metrics.auroc,
+    metrics.aurc,
+    metrics.accuracy,
+    metrics.mean_confidence,
+    metrics.overconfidence_gap,
+    metrics.reliability_bins,
+    metrics.brier_decomposition,
+    metrics.accuracy_at_coverage,
+    metrics.panel,
+    metrics.bootstrap_ci,
+]
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    ("p", "y", "message"),
+    [
+        ([0.5, float("nan")], [1, 0], r"not finite numbers \(first: nan at index 1\)"),
+        ([0.5, 1.5], [1, 0], r"outside \[0, 1\] \(first: 1.5 at index 1\)"),
+        ([-0.1, 0.5], [1, 0], r"outside \[0, 1\]"),
+        ([0.5, 0.6], [1, 0, 1], r"differ in length \(2 vs 3\)"),
+        ([], [], r"empty input"),
+        ([0.5, 0.6], [1, 2], r"y must hold only 0 and 1; found 2.0 at index 1"),
+        ([[0.5]], [1], r"one-dimensional"),
+        (["a", "b"], [1, 0], r"sequence of numbers"),
+        ([0.5, float("inf")], [1, 0], r"not finite"),
+    ],
+)
+def test_bad_input_is_a_clear_error(fn, p, y, message):
+    with pytest.raises(CalibenchError, match=message):
+        fn(p, y)
+
+
+def test_booleans_and_ints_are_accepted():
+    assert metrics.accuracy([0.9, 0.2], [True, False]) == 0.5
+    assert metrics.brier([1, 0], [1, 0]) == 0.0
+
+
+@pytest.mark.parametrize("kwargs", [{"n_bins": 0}, {"strategy": "equal"}, {"norm": "l3"}, {"n_bins": 2.5}])
+def test_bad_options(kwargs):
+    with pytest.raises(CalibenchError):
+        metrics.ece([0.5, 0.6], [1, 0], **kwargs)
+
+
+def test_atoms_compress_and_index_items():
+    p = np.array([0.9, 0.5, 0.9, 0.5, 0.9])
+    y = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    atoms, index = Atoms.from_items(p, y)
+    assert atoms.p.tolist() == [0.5, 0.5, 0.9, 0.9]
+    assert atoms.y.tolist() == [0.0, 1.0, 0.0, 1.0]
+    assert atoms.counts.tolist() == [1, 1, 1, 2]
+    assert atoms.level.tolist() == [0, 0, 1, 1]
+    np.testing.assert_array_equal(atoms.p[index], p)
+    np.testing.assert_array_equal(atoms.y[index], y)
+
+
+def test_rowwise_searchsorted_matches_a_loop():
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.integers(0, 50, size=(7, 12)), axis=1).astype(float)
+    queries = rng.integers(0, 55, size=(7, 5)).astype(float)
+    for side in ("left", "right"):
+        expected = np.stack([np.searchsorted(r, q, side=side) for r, q in zip(rows, queries)])
+        np.testing.assert_array_equal(rowwise_searchsorted(rows, queries, side), expected)
