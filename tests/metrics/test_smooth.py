@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from calibench import metrics
-from calibench.metrics._inputs import Atoms
+from calibench.metrics.bootstrap import _Design
 from calibench.metrics.smooth import smece_w
 
 
@@ -11,8 +11,9 @@ def test_weighted_atoms_match_items_and_replicates_match_rows():
     p = rng.choice(np.arange(40, 101, 5), 500) / 100
     y = (rng.uniform(size=500) < p - 0.1).astype(float)
     value, sigma = metrics.smece(p, y, return_sigma=True)
-    atoms, _ = Atoms.from_items(p, y)
-    v, s = smece_w(atoms.p, atoms.y, np.stack([atoms.counts, atoms.counts]))
+    design = _Design([p, y])
+    ap, ay = design.atoms
+    v, s = smece_w(ap, ay, np.stack([design.counts, design.counts]))
     np.testing.assert_allclose(v, value, atol=1e-10)  # the FFT path of the batch
     assert s.tolist() == [sigma, sigma]
 

@@ -4,12 +4,11 @@ Each metric has one implementation, written for *weighted atoms*: confidences ``
 outcomes ``y`` (K,) in {0, 1}, and weights ``w`` that are either None (each atom weighs 1,
 the plain per-item case) or an (R, K) matrix, one row of counts per replicate. A bootstrap
 resample is such a row of counts over the distinct (p, y) pairs, so R resamples are computed
-at once, with no Python loop over items or resamples.
+at once, with no Python loop over items or resamples. Weighted atoms come sorted by p, then
+y; plain items may come in any order (metrics that need order sort them, ``sort_items``).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -17,36 +16,45 @@ from scipy import sparse
 from calibench.errors import CalibenchError
 
 def check_inputs(p, y) -> tuple[np.ndarray, np.ndarray]:
-    """Validate confidences ``p`` in [0, 1] and outcomes ``y`` in {0, 1}; return float64 arrays.
+    """Validate confidences ``p`` in [0, 1] and outcomes ``y`` in {0, 1}; return them as arrays.
 
-    Raises :class:`CalibenchError` naming the problem: empty input, a length mismatch, a
-    value that is not a finite number, a confidence outside [0, 1] or an outcome other than
-    0 or 1 (booleans are accepted).
+    ``p`` comes back as float64; ``y`` as float64, or as given when it is an integer array
+    (booleans become uint8). Raises :class:`CalibenchError` naming the problem: empty input,
+    a length mismatch, a value that is not a finite number, a confidence outside [0, 1] or
+    an outcome other than 0 or 1.
     """
-    p = _as_1d(p, "p")
-    y = _as_1d(y, "y")
+    p = _as_1d(p, "p", np.float64)
+    y = np.asarray(y)
+    if y.dtype == bool:
+        y = y.view(np.uint8)
+    elif not np.issubdtype(y.dtype, np.integer):
+        y = _as_1d(y, "y", np.float64)
+    if y.ndim != 1:
+        raise CalibenchError(f"y must be one-dimensional, got shape {y.shape}")
     if p.size == 0:
         raise CalibenchError("empty input: no confidences given")
     if p.shape != y.shape:
         raise CalibenchError(f"p and y differ in length ({p.size} vs {y.size})")
-    bad = ~np.isfinite(p)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise CalibenchError(f"p holds {int(bad.sum())} value(s) that are not finite numbers (first: {float(p[i])} at index {i})")
-    out = (p < 0.0) | (p > 1.0)
-    if out.any():
+    # min/max first: two fast passes that NaN also fails; the detail only when something is off
+    if not (p.min() >= 0.0 and p.max() <= 1.0):
+        bad = ~np.isfinite(p)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise CalibenchError(f"p holds {int(bad.sum())} value(s) that are not finite numbers (first: {float(p[i])} at index {i})")
+        out = (p < 0.0) | (p > 1.0)
         i = int(np.argmax(out))
         raise CalibenchError(f"p holds {int(out.sum())} value(s) outside [0, 1] (first: {float(p[i])!r} at index {i})")
-    not_binary = (y != 0.0) & (y != 1.0)
-    if not_binary.any():
+    in_range = y.min() >= 0 and y.max() <= 1
+    if not in_range or (y.dtype.kind == "f" and np.any((y > 0) & (y < 1))):
+        not_binary = (y != 0) & (y != 1)
         i = int(np.argmax(not_binary))
         raise CalibenchError(f"y must hold only 0 and 1; found {float(y[i])!r} at index {i}")
     return p, y
 
 
-def _as_1d(x, name: str) -> np.ndarray:
+def _as_1d(x, name: str, dtype) -> np.ndarray:
     try:
-        arr = np.asarray(x, dtype=np.float64)
+        arr = np.asarray(x, dtype=dtype)
     except (TypeError, ValueError):
         raise CalibenchError(f"{name} must be a sequence of numbers") from None
     if arr.ndim != 1:
@@ -62,34 +70,6 @@ def check_choice(name: str, value, allowed: tuple) -> None:
 def check_positive_int(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise CalibenchError(f"{name} must be a positive integer, got {value!r}")
-
-
-@dataclass(frozen=True)
-class Atoms:
-    """The distinct (p, y) pairs of a sample, sorted by p then y, with their counts."""
-
-    p: np.ndarray
-    y: np.ndarray
-    counts: np.ndarray
-
-    @property
-    def level(self) -> np.ndarray:
-        """Each atom's rank among the distinct confidences (0 for the smallest)."""
-        return distinct_levels(self.p)
-
-    @classmethod
-    def from_items(cls, p: np.ndarray, y: np.ndarray) -> tuple[Atoms, np.ndarray]:
-        """Compress items to atoms; also return each item's atom index."""
-        keys = np.stack([p, y])
-        order = np.lexsort(keys[::-1])
-        sp, sy = p[order], y[order]
-        new = np.ones(p.size, dtype=bool)
-        new[1:] = (sp[1:] != sp[:-1]) | (sy[1:] != sy[:-1])
-        atom_of_sorted = np.cumsum(new) - 1
-        index = np.empty(p.size, dtype=np.int64)
-        index[order] = atom_of_sorted
-        counts = np.bincount(atom_of_sorted).astype(np.float64)
-        return cls(p=sp[new], y=sy[new], counts=counts), index
 
 
 def distinct_levels(sorted_p: np.ndarray) -> np.ndarray:
@@ -125,10 +105,9 @@ def binned_sums(w, idx: np.ndarray, n_bins: int, *values: np.ndarray) -> list[np
     over row-offset indices does every replicate at once.
     """
     if w is None:
-        flat, rows = idx.reshape(-1), 1
+        flat = idx.reshape(-1)
         out = [np.bincount(flat, minlength=n_bins)[None, :].astype(np.float64)]
-        out += [np.bincount(flat, weights=v, minlength=n_bins)[None, :] for v in values]
-        return out
+        return out + binned_value_sums(flat, n_bins, *values)
     if idx.ndim == 1:  # bins shared by all replicates: sparse products, one per quantity
         onehot = sparse.csr_matrix((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n_bins, idx.size))
         out = [np.asarray(onehot @ w.T).T]
@@ -140,6 +119,11 @@ def binned_sums(w, idx: np.ndarray, n_bins: int, *values: np.ndarray) -> list[np
     out = [np.bincount(flat, weights=w.reshape(-1), minlength=size).reshape(rows, n_bins)]
     out += [np.bincount(flat, weights=(w * v).reshape(-1), minlength=size).reshape(rows, n_bins) for v in values]
     return out
+
+
+def binned_value_sums(idx: np.ndarray, n_bins: int, *values: np.ndarray) -> list[np.ndarray]:
+    """Per-bin sums of each per-item value, each of shape (1, n_bins), for unweighted items."""
+    return [np.bincount(idx, weights=v, minlength=n_bins)[None, :] for v in values]
 
 
 def rowwise_searchsorted(sorted_rows: np.ndarray, queries: np.ndarray, side: str) -> np.ndarray:

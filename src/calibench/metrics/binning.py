@@ -39,9 +39,23 @@ STRATEGIES = ("uniform", "quantile", "distinct")
 
 
 def uniform_bin_index(p: np.ndarray, n_bins: int) -> np.ndarray:
-    """Equal-width bin of each confidence under the left-closed rule of the module docstring."""
-    edges = np.arange(1, n_bins) / n_bins  # k / B, each the double nearest the rational
-    return np.searchsorted(edges, p, side="right")
+    """Equal-width bin of each confidence under the left-closed rule of the module docstring.
+
+    The product p * B can round across an integer, so the truncated guess is checked
+    against the exact edges k / B (each the double nearest the rational) on both sides;
+    this equals ``searchsorted(k / B, p, side="right")`` and costs less than half as much.
+    """
+    x = np.multiply(p, n_bins)
+    k = x.astype(np.int64)
+    np.divide(k, n_bins, out=x)  # the guessed bin's lower edge
+    below = np.less(p, x)
+    k -= below
+    np.add(k, 1.0, out=x)
+    x /= n_bins  # the (corrected) bin's upper edge
+    np.greater_equal(p, x, out=below)
+    k += below
+    np.minimum(k, n_bins - 1, out=k)  # 1.0 shares the top bin
+    return k
 
 
 def assign_bins(p: np.ndarray, w, n_bins: int, strategy: str) -> tuple[np.ndarray, int]:

@@ -141,6 +141,20 @@ def _check_options(n_boot: int, level: float, method: str) -> None:
         raise CalibenchError(f"level must lie in (0, 1), got {level!r}")
 
 
+def _estimate(statistic, design: _Design, weights: np.ndarray, jack, level: float, method: str) -> Estimate:
+    """Point value, resampled values and (for BCa) jackknife values of ``statistic(w)``, as an Estimate."""
+    theta_hat = float(statistic(design.counts[None, :])[0])
+    jack_values = (statistic(jack[0]), jack[1]) if jack is not None else None
+    lo, hi, valid = _interval(theta_hat, statistic(weights), jack_values, level, method)
+    return Estimate(theta_hat, lo, hi, level, method, valid)
+
+
+def _resamples(design: _Design, n_boot: int, seed: int, method: str):
+    rng = np.random.default_rng(seed)
+    weights = design.draw(rng, n_boot)
+    return weights, (design.jackknife(rng) if method == "bca" else None)
+
+
 def bootstrap_many(
     metrics: dict[str, WeightedMetric],
     p: np.ndarray,
@@ -155,17 +169,11 @@ def bootstrap_many(
     """Several metrics over the same resamples (validated inputs); used by the panel."""
     design = _Design([p, y], groups)
     ap, ay = design.atoms
-    rng = np.random.default_rng(seed)
-    weights = design.draw(rng, n_boot)
-    jack = design.jackknife(rng) if method == "bca" else None
-    out = {}
-    for name, metric in metrics.items():
-        theta_hat = float(evaluate(metric, ap, ay, design.counts[None, :])[0])
-        boot = evaluate(metric, ap, ay, weights)
-        jack_values = (evaluate(metric, ap, ay, jack[0]), jack[1]) if jack is not None else None
-        lo, hi, valid = _interval(theta_hat, boot, jack_values, level, method)
-        out[name] = Estimate(theta_hat, lo, hi, level, method, valid)
-    return out
+    weights, jack = _resamples(design, n_boot, seed, method)
+    return {
+        name: _estimate(lambda w, m=metric: evaluate(m, ap, ay, w), design, weights, jack, level, method)
+        for name, metric in metrics.items()
+    }
 
 
 def bootstrap_ci(
@@ -222,16 +230,9 @@ def paired_bootstrap(
     fn = resolve(metric, **metric_options)
     design = _Design([p_a, y_a, p_b, y_b], groups)
     pa, ya, pb, yb = design.atoms
-    rng = np.random.default_rng(seed)
+    weights, jack = _resamples(design, n_boot, seed, method)
 
-    def diff(w: np.ndarray) -> np.ndarray:
+    def difference(w: np.ndarray) -> np.ndarray:
         return evaluate(fn, pa, ya, w) - evaluate(fn, pb, yb, w)
 
-    theta_hat = float(diff(design.counts[None, :])[0])
-    boot = diff(design.draw(rng, n_boot))
-    jack = None
-    if method == "bca":
-        rows, mult = design.jackknife(rng)
-        jack = (diff(rows), mult)
-    lo, hi, valid = _interval(theta_hat, boot, jack, level, method)
-    return Estimate(theta_hat, lo, hi, level, method, valid)
+    return _estimate(difference, design, weights, jack, level, method)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from calibench.metrics._inputs import check_choice, check_inputs, check_positive_int, sort_items
-from calibench.metrics.binning import STRATEGIES, binned
+from calibench.metrics._inputs import binned_sums, binned_value_sums, check_choice, check_inputs, check_positive_int, sort_items, total
+from calibench.metrics.binning import STRATEGIES, assign_bins, binned
 
 NORMS = ("l1", "l2", "max")
 
@@ -35,6 +35,14 @@ def _error_from_bins(cnt: np.ndarray, sp: np.ndarray, sy: np.ndarray, norm: str)
 def ece_w(p, y, w, *, n_bins: int = 10, strategy: str = "uniform", norm: str = "l1") -> np.ndarray:
     """Weighted form of :func:`ece` (see :mod:`calibench.metrics._inputs`)."""
     p, y = sort_items(p, y, w) if strategy != "uniform" else (p, y)
+    if norm == "l1":  # sum_b |sum_{i in b} (p_i - y_i)| / n needs one sum per bin, not three
+        idx, slots = assign_bins(p, w, n_bins, strategy)
+        residual = p - y
+        if w is None:
+            (diff,) = binned_value_sums(idx, slots, residual)
+        else:
+            _, diff = binned_sums(w, idx, slots, residual)
+        return np.abs(diff).sum(axis=1) / total(w, p.size)
     cnt, sp, sy = binned(p, y, w, n_bins=n_bins, strategy=strategy)
     return _error_from_bins(cnt, sp, sy, norm)
 
