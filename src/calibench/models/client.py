@@ -1,0 +1,286 @@
+"""One async client for every OpenAI-compatible chat-completions endpoint.
+
+NVIDIA NIM, OpenAI, Together, vLLM, llama.cpp, Ollama and calibench's own embedded engine
+all speak ``POST {base_url}/chat/completions``; ``base_url`` is what their documentation
+gives, ending in ``/v1`` (``https://integrate.api.nvidia.com/v1``,
+``http://localhost:11434/v1``). Several endpoints may serve one model: each request goes to
+the endpoint with the most free capacity, and a retry may move to another one, which is how
+a study scales out over a fleet.
+
+Failures: 429, 5xx, connection errors, timeouts (including a response that drips in past
+the deadline), malformed JSON and responses without choices are retried with exponential
+backoff and full jitter, honouring Retry-After; other 4xx fail at once. API keys are read
+from the environment variable an endpoint names, sent only in the Authorization header,
+and removed from every error message; they are never stored anywhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import itertools
+import json
+import os
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import httpx
+
+from calibench.errors import CalibenchError
+
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An OpenAI-compatible endpoint: its base URL, the environment variable holding its key,
+    how many requests it takes at once, and the deadline of one request in seconds."""
+
+    base_url: str
+    api_key_env: str | None = None
+    max_concurrency: int = 4
+    timeout_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise CalibenchError(f"endpoint base_url must start with http:// or https://, got {self.base_url!r}")
+        if self.max_concurrency < 1:
+            raise CalibenchError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
+        if not self.timeout_s > 0:
+            raise CalibenchError(f"timeout_s must be positive, got {self.timeout_s}")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed requests are retried: attempts in all, and the backoff's base and cap in seconds.
+
+    Attempt k (from 1) waits a uniform random time in [0, min(cap, base * 2**(k-1))] (full
+    jitter), unless the server's Retry-After says how long, which is honoured up to
+    ``retry_after_max_s``.
+    """
+
+    max_attempts: int = 6
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    retry_after_max_s: float = 120.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.retry_after_max_s)
+        return rng.uniform(0, min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    """Request options; None leaves a field out of the request (the endpoint's default applies)."""
+
+    temperature: float | None = 0.0
+    top_p: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    n: int | None = None
+    stop: list[str] | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    response_format: dict | None = None
+    extra: dict = field(default_factory=dict)  # endpoint-specific fields, e.g. llama.cpp's cache_prompt
+
+    def body(self) -> dict:
+        out = {k: v for k, v in asdict(self).items() if v is not None and k != "extra"}
+        out.update(self.extra)
+        return out
+
+
+@dataclass(frozen=True)
+class ChatResponse:
+    """A completed chat request: the first choice's text, what the endpoint reported, and how it went."""
+
+    text: str | None
+    finish_reason: str | None
+    logprobs: list[dict] | None
+    usage: dict
+    timings: dict | None
+    raw: dict
+    endpoint: str
+    attempts: int
+    latency_s: float
+
+
+class ModelRequestError(Exception):
+    """A request that failed for good: a non-retryable status, or retries exhausted."""
+
+    def __init__(self, message: str, *, status: int | None = None, attempts: int = 1, retryable: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.attempts = attempts
+        self.retryable = retryable
+
+
+class _Attempt(Exception):
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.status, self.retryable, self.retry_after = status, retryable, retry_after
+
+
+class _Slot:
+    def __init__(self, endpoint: Endpoint):
+        self.endpoint = endpoint
+        self.semaphore = asyncio.Semaphore(endpoint.max_concurrency)
+        self.in_flight = 0
+        self.url = endpoint.base_url.rstrip("/") + "/chat/completions"
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+class ChatClient:
+    """Async chat-completions client for one model over one or more endpoints.
+
+    Use as ``async with ChatClient("meta/llama-3.1-8b-instruct", [Endpoint(...)]) as client:``
+    then ``await client.chat(messages, SamplingOptions(max_tokens=32))``. Endpoints given as
+    strings are base URLs without a key.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        endpoints: Sequence[Endpoint | str],
+        *,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        seed: int | None = None,
+    ):
+        if not endpoints:
+            raise CalibenchError("a model needs at least one endpoint")
+        self.model = model
+        self.retry = retry or RetryPolicy()
+        self._slots = [_Slot(e if isinstance(e, Endpoint) else Endpoint(e)) for e in endpoints]
+        self._keys: dict[int, str] = {}
+        for i, slot in enumerate(self._slots):
+            env = slot.endpoint.api_key_env
+            if env:
+                key = os.environ.get(env)
+                if not key:
+                    raise CalibenchError(f"environment variable {env} (the API key for {slot.endpoint.base_url}) is not set")
+                self._keys[i] = key
+        self._rng = random.Random(seed)
+        self._turn = itertools.count()
+        self._http = httpx.AsyncClient(transport=transport, timeout=None, follow_redirects=False)
+
+    def __repr__(self) -> str:
+        return f"ChatClient(model={self.model!r}, endpoints={[s.endpoint.base_url for s in self._slots]!r})"
+
+    async def __aenter__(self) -> ChatClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _redact(self, text: str) -> str:
+        for key in self._keys.values():
+            text = text.replace(key, "***")
+        return text
+
+    def _pick(self) -> int:
+        # most free capacity first; ties in turn, so idle endpoints share the load evenly
+        turn = next(self._turn)
+        n = len(self._slots)
+        order = [(turn + i) % n for i in range(n)]
+        return max(order, key=lambda i: (self._slots[i].endpoint.max_concurrency - self._slots[i].in_flight) / self._slots[i].endpoint.max_concurrency)
+
+    async def chat(self, messages: list[dict], options: SamplingOptions | None = None) -> ChatResponse:
+        """Send one chat completion, retrying as the module docstring says; raise ModelRequestError on failure."""
+        body = {"model": self.model, "messages": messages, **(options or SamplingOptions()).body()}
+        payload = json.dumps(body).encode("utf-8")
+        started = time.perf_counter()
+        last: _Attempt | None = None
+        for attempt in range(1, self.retry.max_attempts + 1):
+            index = self._pick()
+            slot = self._slots[index]
+            try:
+                async with slot.semaphore:
+                    slot.in_flight += 1
+                    try:
+                        raw = await self._send(index, slot, payload)
+                    finally:
+                        slot.in_flight -= 1
+                return _response(raw, slot.endpoint.base_url, attempt, time.perf_counter() - started)
+            except _Attempt as failure:
+                last = failure
+                if not failure.retryable:
+                    raise ModelRequestError(str(failure), status=failure.status, attempts=attempt) from None
+            if attempt < self.retry.max_attempts:
+                await asyncio.sleep(self.retry.delay(attempt, last.retry_after, self._rng))
+        raise ModelRequestError(
+            f"gave up after {self.retry.max_attempts} attempts: {last}", status=last.status, attempts=self.retry.max_attempts, retryable=True
+        )
+
+    async def _send(self, index: int, slot: _Slot, payload: bytes) -> dict:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if index in self._keys:
+            headers["Authorization"] = f"Bearer {self._keys[index]}"
+        where = slot.endpoint.base_url
+        try:
+            response = await asyncio.wait_for(
+                self._http.post(slot.url, content=payload, headers=headers), timeout=slot.endpoint.timeout_s
+            )
+        except asyncio.TimeoutError:
+            raise _Attempt(f"{where}: no complete response within {slot.endpoint.timeout_s:g} s", retryable=True) from None
+        except httpx.TransportError as exc:
+            raise _Attempt(self._redact(f"{where}: {type(exc).__name__}: {exc}"), retryable=True) from None
+        status = response.status_code
+        if status != 200:
+            excerpt = self._redact(response.text[:300].replace("\n", " "))
+            raise _Attempt(
+                f"{where}: HTTP {status}: {excerpt}",
+                status=status,
+                retryable=status in RETRYABLE_STATUS,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+            )
+        try:
+            data = response.json()
+        except ValueError:
+            raise _Attempt(f"{where}: malformed JSON in the response ({len(response.content)} bytes)", status=status, retryable=True) from None
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise _Attempt(f"{where}: response has no choices", status=status, retryable=True)
+        return data
+
+
+def _response(data: dict, endpoint: str, attempts: int, latency: float) -> ChatResponse:
+    first = data["choices"][0]
+    message = first.get("message") if isinstance(first.get("message"), dict) else {}
+    text = message.get("content")
+    logprobs = first.get("logprobs")
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    return ChatResponse(
+        text=text if isinstance(text, str) else None,
+        finish_reason=first.get("finish_reason"),
+        logprobs=content if isinstance(content, list) else None,
+        usage=data.get("usage") if isinstance(data.get("usage"), dict) else {},
+        timings=data.get("timings") if isinstance(data.get("timings"), dict) else None,
+        raw=data,
+        endpoint=endpoint,
+        attempts=attempts,
+        latency_s=latency,
+    )

@@ -1,0 +1,71 @@
+"""Answer-letter probabilities from the top logprobs an endpoint returns.
+
+At the answer position (the first generated token that is an option letter once
+whitespace, quotes and trailing punctuation are stripped: "B", " B", "\"B", "B."; or, when
+the parsed answer is known, the first token that is that letter, so that an article "A"
+before "B" is not mistaken for the answer), the
+probabilities of every top-logprob token that normalises to a letter are summed per
+letter. ``raw`` keeps those sums; ``probs`` renormalises them over the question's options,
+and ``mass`` (the raw total) says how much of the model's probability the options held.
+A letter missing from the top-k gets probability 0: the top-k list is all an endpoint gives.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+_STRIP = " \t\n\r\"'`*([{"
+_TRAIL = ".:)]},;\"'`*"
+
+
+@dataclass(frozen=True)
+class LetterProbabilities:
+    """Per-letter probability at the answer position; see the module docstring."""
+
+    position: int
+    token: str
+    probs: dict[str, float]
+    raw: dict[str, float]
+    mass: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def normalise_token(token: str) -> str:
+    """A token's text as a candidate letter: surrounding whitespace, quotes and punctuation removed."""
+    return token.strip(_STRIP).rstrip(_TRAIL).strip()
+
+
+def letter_probabilities(
+    content: list[dict] | None, letters: tuple[str, ...] | list[str], *, answer: str | None = None
+) -> LetterProbabilities | None:
+    """Letter probabilities from an OpenAI-style ``choices[0].logprobs.content`` list.
+
+    ``letters`` are the question's option letters; ``answer``, if given, the parsed answer
+    letter. Returns None when there are no logprobs, no generated token is the answer
+    letter, or the answer position carries no top logprobs.
+    """
+    if not content:
+        return None
+    wanted = set(letters)
+    target = {answer} if answer is not None else wanted
+    for position, entry in enumerate(content):
+        if not isinstance(entry, dict) or normalise_token(str(entry.get("token", ""))) not in target:
+            continue
+        top = entry.get("top_logprobs") or []
+        raw = dict.fromkeys(letters, 0.0)
+        for alt in top:
+            if not isinstance(alt, dict):
+                continue
+            letter = normalise_token(str(alt.get("token", "")))
+            logprob = alt.get("logprob")
+            if letter in wanted and isinstance(logprob, (int, float)) and math.isfinite(logprob):
+                raw[letter] += math.exp(logprob)
+        mass = sum(raw.values())
+        if not top or mass <= 0:
+            return None
+        probs = {k: v / mass for k, v in raw.items()}
+        return LetterProbabilities(position, str(entry.get("token")), probs, raw, min(mass, 1.0))
+    return None
