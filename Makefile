@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install models bench golden data clean
+.PHONY: test test-all install models study bench golden data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ models: $(MODELS_STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The default study, fully offline: three ladder models x 300 MMLU questions x three
+# protocols on the embedded engine. Resumable: run it again after an interruption.
+study: $(MODELS_STAMP)
+	$(BIN)/calibench run examples/offline-ladder.toml
 
 test-all: $(STAMP) $(MODELS_STAMP)
 	$(BIN)/python -m pytest -q -m ''

@@ -157,6 +157,74 @@ def sample(dataset, seed, subjects, n_total, n_per_subject, strata, keep_duplica
     click.echo(json.dumps(drawn.manifest.to_dict(), indent=2, ensure_ascii=False))
 
 
+def _model_option(value: str, api_key_env: str | None) -> dict:
+    """--model NAME_OR_PATH runs locally; --model NAME@URL asks an OpenAI-compatible endpoint."""
+    if "@http://" in value or "@https://" in value:
+        name, url = value.split("@", 1)
+        return {"name": name, "endpoints": [{"base_url": url, "api_key_env": api_key_env}]}
+    return {"name": value}
+
+
+@cli.command()
+@click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--model", "models", multiple=True, help="Ladder name or .gguf path (local), or NAME@URL for an OpenAI-compatible endpoint. Repeatable.")
+@click.option("--api-key-env", default=None, help="Environment variable holding the key for --model NAME@URL endpoints.")
+@click.option("--protocol", "protocols", multiple=True, help="verbalized, verbalized-json or logprob. Repeatable.")
+@click.option("--dataset", default=None, help="A vendored dataset name or a JSONL/CSV file.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Ask only the first N sampled questions.")
+@click.option("--repetitions", type=click.IntRange(min=1), default=None, help="Runs per question.")
+@click.option("--temperature", type=click.FloatRange(0, 2), default=None)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Run directory (default runs/NAME).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temperature, out, quiet) -> None:
+    """Run (or resume) a study: from STUDY.toml, from flags, or both (flags win)."""
+    from calibench.study import load_config, parse_config, run_study
+
+    data = load_config(study) if study else {"name": "study"}
+    if models:
+        data["models"] = [_model_option(m, api_key_env) for m in models]
+    if protocols:
+        data["protocols"] = list(protocols)
+    for section, key, value in (("data", "dataset", dataset), ("data", "limit", limit),
+                                ("sampling", "repetitions", repetitions), ("sampling", "temperature", temperature)):
+        if value is not None:
+            data.setdefault(section, {})[key] = value
+    if out is not None:
+        data["out"] = str(out)
+    if "models" not in data:
+        raise CalibenchError("no model given: name one with --model or in the study file's [[models]]")
+    config = parse_config(data, source=str(study) if study else "command line")
+    console = Console(stderr=True)
+    try:
+        run_dir = run_study(config, console=console, show_progress=not quiet)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: every response received so far is stored in {config.out_dir}; run the same command to resume")
+        raise SystemExit(130) from None
+    _print_summary(run_dir)
+
+
+def _print_summary(run_dir: Path) -> None:
+    from calibench.study import load_run
+
+    results = load_run(run_dir).results
+    table = Table(title=f"{results.study}: complete-case metrics, 95% CIs", caption=f"written to {run_dir}")
+    for column in ("model", "protocol", "n", "parse", "acc", "conf", "gap", "ECE"):
+        table.add_column(column, justify="left" if column in ("model", "protocol") else "right", no_wrap=True)
+    for model in results.models:
+        for proto in model.protocols:
+            if proto.panel is None:
+                table.add_row(model.name, proto.protocol, str(proto.parse.n), f"{proto.parse.parse_rate:.0%}", "-", "-", "-", "-")
+                continue
+            m = proto.panel.metrics
+            ece = m["ece"]
+            table.add_row(
+                model.name, proto.protocol, str(proto.panel.n), f"{proto.parse.parse_rate:.0%}",
+                f"{m['accuracy'].value:.0%}", f"{m['mean_confidence'].value:.0%}", f"{m['overconfidence_gap'].value * 100:+.0f}pt",
+                f"{ece.value:.3f} [{ece.low:.3f}, {ece.high:.3f}]",
+            )
+    Console().print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input becomes one line on stderr and exit code 2."""
     try:
@@ -169,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("calibench: interrupted", err=True)
         return 130
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
     except CalibenchError as exc:
         click.echo(f"calibench: error: {exc}", err=True)
         return 2

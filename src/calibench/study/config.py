@@ -1,0 +1,176 @@
+"""The study configuration: a TOML file (or command-line flags) validated into typed settings.
+
+```toml
+name = "offline-ladder"
+protocols = ["verbalized", "verbalized-json", "logprob"]
+
+[data]
+dataset = "mmlu"          # or arc-challenge, commonsenseqa, medqa, or a JSONL/CSV path
+n_total = 300
+
+[sampling]
+temperature = 0.0
+repetitions = 1
+
+[[models]]
+name = "smollm2-135m"      # a ladder name or a .gguf path: runs on the embedded engine
+
+[[models]]
+name = "meta/llama-3.1-8b-instruct"   # with endpoints: any OpenAI-compatible API
+endpoints = [{ base_url = "https://integrate.api.nvidia.com/v1", api_key_env = "NVIDIA_API_KEY" }]
+```
+
+Keys never appear in a config: an endpoint names the environment variable that holds one.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from calibench.elicit.protocols import PROTOCOLS
+from calibench.errors import CalibenchError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EndpointConfig(_Strict):
+    base_url: str
+    api_key_env: str | None = None
+    max_concurrency: int = Field(4, ge=1, le=1024)
+    timeout_s: float = Field(300.0, gt=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+
+class EngineConfig(_Strict):
+    threads: int | None = Field(None, ge=1)
+    parallel: int = Field(1, ge=1, le=64)
+    context: int = Field(2048, ge=256)
+    prompt_cache: bool = True
+
+
+class ModelConfig(_Strict):
+    name: str = Field(min_length=1)
+    label: str | None = None
+    endpoints: list[EndpointConfig] = Field(default_factory=list)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name
+
+    @property
+    def local(self) -> bool:
+        return not self.endpoints
+
+
+class DataConfig(_Strict):
+    dataset: str = "mmlu"
+    seed: int = 0
+    subjects: list[str] | Literal["all"] | None = None
+    n_total: int | Literal["all"] | None = Field(None)
+    n_per_subject: int | None = Field(None, ge=1)
+    strata: Literal["category", "subject", "proportional"] = "category"
+    limit: int | None = Field(None, ge=1)
+
+    @field_validator("n_total")
+    @classmethod
+    def _positive(cls, v):
+        if isinstance(v, int) and v < 1:
+            raise ValueError("must be a positive integer or 'all'")
+        return v
+
+
+class SamplingConfig(_Strict):
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    repetitions: int = Field(1, ge=1, le=100)
+    seed: int = 0
+
+
+class MetricsConfig(_Strict):
+    n_boot: int = Field(1000, ge=10)
+    n_bins: int = Field(10, ge=1)
+    seed: int = 0
+
+
+class StudyConfig(_Strict):
+    name: str = Field("study", min_length=1)
+    out: str | None = None
+    protocols: list[str] = Field(default_factory=lambda: list(PROTOCOLS))
+    models: list[ModelConfig] = Field(min_length=1)
+    data: DataConfig = Field(default_factory=DataConfig)
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+
+    @field_validator("protocols")
+    @classmethod
+    def _known_protocols(cls, v: list[str]) -> list[str]:
+        unknown = [p for p in v if p not in PROTOCOLS]
+        if unknown:
+            raise ValueError(f"unknown protocol(s) {', '.join(unknown)}; known: {', '.join(PROTOCOLS)}")
+        if not v:
+            raise ValueError("at least one protocol is needed")
+        return list(dict.fromkeys(v))
+
+    @model_validator(mode="after")
+    def _distinct_models(self) -> StudyConfig:
+        names = [m.display for m in self.models]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"model names must be distinct (give each a label): {', '.join(repeated)}")
+        return self
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.out) if self.out else Path("runs") / self.name
+
+
+def validation_message(exc: ValidationError, source: str) -> str:
+    """One line naming the first problem (and how many more there are)."""
+    errors = exc.errors()
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return f"{source}: {where}: {first['msg']}{more}"
+
+
+def parse_config(data: dict, *, source: str = "config") -> StudyConfig:
+    """Validate a config dict; raise CalibenchError with one line on any problem."""
+    try:
+        return StudyConfig.model_validate(data)
+    except ValidationError as exc:
+        raise CalibenchError(validation_message(exc, source)) from None
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a study TOML file into a dict (validated later, after command-line overrides)."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CalibenchError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CalibenchError(f"{path}: is a directory, not a study file") from None
+    except UnicodeDecodeError as exc:
+        raise CalibenchError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CalibenchError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise CalibenchError(f"{path}: cannot be read ({exc.strerror})") from None

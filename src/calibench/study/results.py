@@ -1,0 +1,311 @@
+"""results.json: the schema (pydantic, exported as a JSON Schema in the package) and its computation.
+
+Everything a report shows comes from here: per model and protocol the metrics panel with
+CIs and reliability bins (complete-case: unparsed answers dropped, as the reference study
+did, and said so), the parse statistics, the missing-data table under every policy, the
+per-run metrics and their spread, the comparison on the questions every model parsed, and
+the provenance. The runner computes no metric; this module does, from items alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from calibench import metrics
+from calibench.elicit.parser import OK, PARSED, STATUSES
+from calibench.study.items import FAILED
+
+SCHEMA_VERSION = 1
+SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Estimate(_Model):
+    value: float | None
+    low: float | None
+    high: float | None
+    level: float
+    method: str
+    n_boot: int
+
+
+class Reliability(_Model):
+    strategy: str
+    n_bins: int
+    interval: float
+    count: list[int]
+    mean_confidence: list[float]
+    accuracy: list[float]
+    accuracy_low: list[float]
+    accuracy_high: list[float]
+    confidence_min: list[float]
+    confidence_max: list[float]
+
+
+class NoiseFloor(_Model):
+    metric: str
+    n: int
+    mean: float
+    upper: float
+    quantile: float
+    n_sims: int
+
+
+class Panel(_Model):
+    panel_version: int
+    n: int
+    options: dict[str, Any]
+    metrics: dict[str, Estimate]
+    reliability: Reliability
+    reliability_distinct: Reliability
+    noise_floor: NoiseFloor
+    smece_sigma: float
+    ece_sweep_bins: int
+
+
+class ParseStats(_Model):
+    n: int
+    parsed: int
+    parse_rate: float
+    strict_rate: float
+    counts: dict[str, int]
+
+
+class PolicyRow(_Model):
+    policy: str
+    description: str
+    n: int
+    accuracy: float | None
+    mean_confidence: float | None
+    overconfidence_gap: float | None
+    ece: Estimate | None
+    brier: float | None
+
+
+class RunRow(_Model):
+    repetition: int
+    n: int
+    parse_rate: float
+    accuracy: float | None
+    mean_confidence: float | None
+    overconfidence_gap: float | None
+    ece: float | None
+    brier: float | None
+
+
+class Spread(_Model):
+    mean: float
+    sd: float
+    min: float
+    max: float
+
+
+class ProtocolResult(_Model):
+    protocol: str
+    protocol_sha256: str
+    headline_policy: Literal["complete_case"] = "complete_case"
+    parse: ParseStats
+    panel: Panel | None
+    missing_data: list[PolicyRow]
+    runs: list[RunRow]
+    spread: dict[str, Spread]
+
+
+class ModelResult(_Model):
+    name: str
+    label: str
+    model_id: str
+    sha256: str | None
+    source: str
+    local: bool
+    parameters: float | None
+    engine: dict[str, Any] | None
+    protocols: list[ProtocolResult]
+
+
+class SubsetRow(_Model):
+    n: int
+    accuracy: float
+    mean_confidence: float
+    overconfidence_gap: float
+    ece: Estimate
+
+
+class CommonSubset(_Model):
+    protocol: str
+    n_questions: int
+    models: dict[str, SubsetRow]
+
+
+class Provenance(_Model):
+    calibench_version: str
+    git_commit: str | None
+    python: str
+    platform: str
+    numpy: str
+    started_at: str
+    finished_at: str
+    dataset_manifest: dict[str, Any]
+    dataset_manifest_sha256: str
+    prompts: dict[str, str]
+    sampling: dict[str, Any]
+    notes: list[str]
+
+
+class Results(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    study: str
+    config: dict[str, Any]
+    models: list[ModelResult]
+    common_subset: list[CommonSubset]
+    provenance: Provenance
+
+
+def json_schema() -> dict:
+    """The JSON Schema of results.json (shipped as ``results.schema.json``)."""
+    return Results.model_json_schema()
+
+
+POLICIES = {
+    "complete_case": "unparsed answers dropped (the reference study's choice; the headline)",
+    "hle": "unparsed counted at confidence 1.0, right only if a letter was read and is right (HLE)",
+    "zero": "unparsed counted at confidence 0, right only if a letter was read and is right",
+    "best_case": "unparsed counted as perfectly calibrated: right at 1.0 (or wrong at 0 when a wrong letter was read)",
+    "worst_case": "unparsed counted as maximally miscalibrated: wrong at 1.0 (or right at 0 when a right letter was read)",
+}
+
+
+def _arrays(items: list[dict], policy: str) -> tuple[np.ndarray, np.ndarray]:
+    p, y = [], []
+    for item in items:
+        if item["status"] in PARSED:
+            p.append(item["confidence"])
+            y.append(float(item["correct"]))
+            continue
+        known = item["correct"]  # None when no letter was read
+        if policy == "complete_case":
+            continue
+        if policy == "hle":
+            p.append(1.0), y.append(1.0 if known else 0.0)
+        elif policy == "zero":
+            p.append(0.0), y.append(1.0 if known else 0.0)
+        elif policy == "best_case":
+            right = known is not False
+            p.append(1.0 if right else 0.0), y.append(1.0 if right else 0.0)
+        else:  # worst_case
+            right = known is True
+            p.append(0.0 if right else 1.0), y.append(1.0 if right else 0.0)
+    return np.array(p, dtype=float), np.array(y, dtype=float)
+
+
+def _estimate(est) -> Estimate:
+    return Estimate(**est.to_dict())
+
+
+def _policy_row(items: list[dict], policy: str, cfg) -> PolicyRow:
+    p, y = _arrays(items, policy)
+    if p.size == 0:
+        return PolicyRow(policy=policy, description=POLICIES[policy], n=0, accuracy=None, mean_confidence=None,
+                         overconfidence_gap=None, ece=None, brier=None)
+    ece = metrics.bootstrap_ci(p, y, "ece", n_boot=cfg.n_boot, seed=cfg.seed, n_bins=cfg.n_bins)
+    return PolicyRow(
+        policy=policy,
+        description=POLICIES[policy],
+        n=int(p.size),
+        accuracy=float(y.mean()),
+        mean_confidence=float(p.mean()),
+        overconfidence_gap=float(p.mean() - y.mean()),
+        ece=_estimate(ece),
+        brier=metrics.brier(p, y),
+    )
+
+
+def _run_rows(items: list[dict], repetitions: int, cfg) -> list[RunRow]:
+    rows = []
+    for r in range(repetitions):
+        subset = [i for i in items if i["repetition"] == r]
+        p, y = _arrays(subset, "complete_case")
+        have = p.size > 0
+        rows.append(
+            RunRow(
+                repetition=r,
+                n=len(subset),
+                parse_rate=float(np.mean([i["status"] in PARSED for i in subset])) if subset else 0.0,
+                accuracy=float(y.mean()) if have else None,
+                mean_confidence=float(p.mean()) if have else None,
+                overconfidence_gap=float(p.mean() - y.mean()) if have else None,
+                ece=metrics.ece(p, y, n_bins=cfg.n_bins) if have else None,
+                brier=metrics.brier(p, y) if have else None,
+            )
+        )
+    return rows
+
+
+def _spread(rows: list[RunRow]) -> dict[str, Spread]:
+    out = {}
+    for field in ("accuracy", "mean_confidence", "overconfidence_gap", "ece", "brier", "parse_rate"):
+        values = np.array([getattr(r, field) for r in rows if getattr(r, field) is not None], dtype=float)
+        if values.size:
+            out[field] = Spread(mean=float(values.mean()), sd=float(values.std(ddof=1)) if values.size > 1 else 0.0,
+                                min=float(values.min()), max=float(values.max()))
+    return out
+
+
+def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, repetitions: int, cfg) -> ProtocolResult:
+    """Everything for one model and protocol, from its items."""
+    counts = {s: 0 for s in (*STATUSES, FAILED)}
+    for item in items:
+        counts[item["status"]] += 1
+    n = len(items)
+    parsed = counts["ok"] + counts["lenient"]
+    p, y = _arrays(items, "complete_case")
+    panel = None
+    if p.size:
+        groups = [i["question_id"] for i in items if i["status"] in PARSED] if repetitions > 1 else None
+        if groups is not None and len(set(groups)) < 2:
+            groups = None
+        computed = metrics.panel(p, y, n_boot=cfg.n_boot, seed=cfg.seed, n_bins=cfg.n_bins, groups=groups)
+        panel = Panel.model_validate(computed.to_dict())
+    runs = _run_rows(items, repetitions, cfg)
+    return ProtocolResult(
+        protocol=protocol,
+        protocol_sha256=protocol_sha256,
+        parse=ParseStats(n=n, parsed=parsed, parse_rate=parsed / n if n else 0.0, strict_rate=counts[OK] / n if n else 0.0, counts=counts),
+        panel=panel,
+        missing_data=[_policy_row(items, policy, cfg) for policy in POLICIES],
+        runs=runs,
+        spread=_spread(runs),
+    )
+
+
+def common_subsets(items_by_model: dict[str, list[dict]], protocols: list[str], cfg) -> list[CommonSubset]:
+    """Per protocol, the models compared on the (question, repetition) pairs every model parsed."""
+    out = []
+    for protocol in protocols:
+        parsed_sets = []
+        for items in items_by_model.values():
+            parsed_sets.append({(i["question_id"], i["repetition"]) for i in items if i["protocol"] == protocol and i["status"] in PARSED})
+        common = set.intersection(*parsed_sets) if parsed_sets else set()
+        rows = {}
+        if common:
+            for model, items in items_by_model.items():
+                chosen = [i for i in items if i["protocol"] == protocol and (i["question_id"], i["repetition"]) in common]
+                p, y = _arrays(chosen, "complete_case")
+                ece = metrics.bootstrap_ci(p, y, "ece", n_boot=cfg.n_boot, seed=cfg.seed, n_bins=cfg.n_bins)
+                rows[model] = SubsetRow(n=int(p.size), accuracy=float(y.mean()), mean_confidence=float(p.mean()),
+                                        overconfidence_gap=float(p.mean() - y.mean()), ece=_estimate(ece))
+        out.append(CommonSubset(protocol=protocol, n_questions=len({q for q, _ in common}), models=rows))
+    return out
+
+
+def write_schema(path: Path = SCHEMA_FILE) -> None:
+    """Regenerate the shipped JSON Schema (a test keeps it in sync)."""
+    path.write_text(json.dumps(json_schema(), indent=1, sort_keys=True) + "\n")

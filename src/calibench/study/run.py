@@ -1,0 +1,49 @@
+"""Reading a finished run back, for notebooks and for the report: no model is asked again."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from calibench.errors import CalibenchError
+from calibench.study.results import Results
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run directory's results (validated against the schema) and its items as rows."""
+
+    path: Path
+    results: Results
+    items: list[dict]
+
+    def items_frame(self):
+        """The items as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise CalibenchError("items_frame() needs pandas: pip install pandas") from None
+        return pd.DataFrame(self.items)
+
+
+def load_run(path: str | Path) -> Run:
+    """Load ``results.json`` and ``items.jsonl`` from a run directory."""
+    path = Path(path)
+    results_file, items_file = path / "results.json", path / "items.jsonl"
+    for f in (results_file, items_file):
+        if not f.is_file():
+            raise CalibenchError(f"{path}: not a finished run ({f.name} is missing)")
+    try:
+        results = Results.model_validate_json(results_file.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        raise CalibenchError(f"{results_file}: does not match the results schema ({first})") from None
+    items = []
+    for number, line in enumerate(items_file.read_text(encoding="utf-8").split("\n"), start=1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except ValueError:
+                raise CalibenchError(f"{items_file}, line {number}: not valid JSON") from None
+    return Run(path, results, items)

@@ -1,0 +1,229 @@
+"""The study runner: ask every model every question, store each response, then write the run.
+
+Per model, one engine (local models) or one client over its endpoints (remote ones) serves
+the whole run. Requests go out in the plan's fixed order, a question's protocols back to
+back, so that the engine reuses their shared prefix; anything the store already holds is
+not asked again. The runner computes no metric: after asking, it builds items from the
+store and hands them to :mod:`calibench.study.results`.
+
+Run directory: ``responses.sqlite`` (the store), ``config.json`` (the validated study),
+``items.jsonl`` and ``results.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from calibench import __version__
+from calibench.atomic import write_atomic
+from calibench.data import load_dataset, sample_study
+from calibench.elicit.parser import PARSED, parse_logprobs, parse_reply
+from calibench.elicit.protocols import PROTOCOLS
+from calibench.models.client import ChatClient, Endpoint, ModelRequestError
+from calibench.models.engine import LocalEngine
+from calibench.models.ladder import resolve
+from calibench.models.letters import letter_probabilities
+from calibench.study.config import ModelConfig, StudyConfig
+from calibench.study.items import build_items
+from calibench.study.plan import plan_requests
+from calibench.study.results import Provenance, Results, common_subsets, protocol_result
+from calibench.study.store import Store
+
+ENGINE_NOTE = (
+    "Requests are asked in a fixed order, a question's protocols back to back. Even at "
+    "temperature 0 the engine's prompt-cache reuse changes a few answers (measured: 13 of 120 "
+    "letters for SmolLM2-135M, 2 of 120 for Qwen2.5-Coder-0.5B); the engine settings are recorded per model."
+)
+
+
+@dataclass
+class ModelRun:
+    config: ModelConfig
+    model_id: str
+    sha256: str | None
+    source: str
+    parameters: float | None
+    engine: dict | None
+    groups: list
+
+
+def _quick_parse(protocol_name: str, response: dict, question) -> bool:
+    """Whether a just-stored response parses, for the progress bar's running parse rate."""
+    protocol = PROTOCOLS[protocol_name]
+    choice = (response.get("choices") or [{}])[0]
+    text = (choice.get("message") or {}).get("content")
+    if protocol.reads == "logprobs":
+        probs = letter_probabilities(((choice.get("logprobs") or {}).get("content")), question.letters)
+        return parse_logprobs(probs.probs if probs else None).status in PARSED
+    return parse_reply(text, question.letters, kind=protocol.reads).status in PARSED
+
+
+async def _ask_all(run: ModelRun, endpoints: list[Endpoint], store: Store, progress: Progress | None, concurrency: int) -> None:
+    done = store.done_keys()
+    todo = [g for g in run.groups if any(r.key not in done for r in g)]
+    parsed = tried = finished = 0
+    started = time.perf_counter()
+    task = None
+    if progress is not None:
+        task = progress.add_task(run.config.display, total=len(run.groups), completed=len(run.groups) - len(todo), parse="", speed="")
+    gate = asyncio.Semaphore(concurrency)
+
+    def record(request, **outcome) -> None:
+        store.put(key=request.key, model=run.config.display, protocol=request.protocol.name, question_id=request.question.id,
+                  repetition=request.repetition, request=request.body, **outcome)
+
+    async with ChatClient(run.model_id, endpoints) as client:
+
+        async def ask_group(group) -> None:
+            nonlocal parsed, tried, finished
+            async with gate:  # one question's requests back to back: they share a cached prefix
+                for request in group:
+                    if request.key in done:
+                        continue
+                    try:
+                        reply = await client.chat(request.messages, request.options)
+                    except ModelRequestError as exc:
+                        record(request, error=str(exc), attempts=exc.attempts)
+                        continue
+                    record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
+                    tried += 1
+                    parsed += _quick_parse(request.protocol.name, reply.raw, request.question)
+            finished += 1
+            if task is not None:
+                rate = finished / max(time.perf_counter() - started, 1e-9)
+                progress.update(task, advance=1, parse=f"parsed {parsed / tried:.0%}" if tried else "", speed=f"{rate:.2f} q/s")
+
+        await asyncio.gather(*[ask_group(g) for g in todo])
+
+
+def _resolve_model(cfg: ModelConfig):
+    if cfg.local:
+        resolved = resolve(cfg.name)
+        params = resolved.ladder.parameters if resolved.ladder else None
+        return resolved, resolved.name, resolved.sha256, resolved.source, params
+    return None, cfg.name, None, ", ".join(e.base_url for e in cfg.endpoints), None
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).parent)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def run_study(config: StudyConfig, *, console: Console | None = None, show_progress: bool = True) -> Path:
+    """Run (or resume) a study and write its run directory; return the directory."""
+    console = console or Console(stderr=True)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    data = config.data
+    sample = sample_study(
+        load_dataset(data.dataset),
+        seed=data.seed,
+        subjects=data.subjects,
+        n_total=data.n_total,
+        n_per_subject=data.n_per_subject,
+        strata=data.strata,
+    )
+    questions = sample.questions[: data.limit] if data.limit else sample.questions
+    out = config.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "config.json", json.dumps(config.model_dump(mode="json"), indent=2))
+    runs: list[ModelRun] = []
+    with Store(out / "responses.sqlite") as store:
+        for cfg in config.models:
+            resolved, model_id, sha, source, params = _resolve_model(cfg)
+            groups = plan_requests(model=cfg.display, model_sha256=sha, questions=questions, protocols=config.protocols, sampling=config.sampling)
+            run = ModelRun(cfg, model_id, sha, source, params, None, groups)
+            runs.append(run)
+            progress = _progress(console) if show_progress else None
+            if cfg.local:
+                with LocalEngine(resolved, threads=cfg.engine.threads, parallel=cfg.engine.parallel,
+                                 context=cfg.engine.context, prompt_cache=cfg.engine.prompt_cache) as engine:
+                    run.engine = engine.settings
+                    endpoints = [Endpoint(engine.base_url, max_concurrency=cfg.engine.parallel)]
+                    _drive(run, endpoints, store, progress, cfg.engine.parallel)
+            else:
+                endpoints = [Endpoint(**e.model_dump()) for e in cfg.endpoints]
+                _drive(run, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints))
+        items_by_model = {run.config.display: build_items(store, run.config.display, run.groups, config.protocols) for run in runs}
+    _write_outputs(config, sample, runs, items_by_model, started, out)
+    return out
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[parse]:>11}"),
+        TextColumn("{task.fields[speed]:>9}"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def _drive(run: ModelRun, endpoints, store, progress, concurrency) -> None:
+    if progress is None:
+        asyncio.run(_ask_all(run, endpoints, store, None, concurrency))
+        return
+    with progress:
+        asyncio.run(_ask_all(run, endpoints, store, progress, concurrency))
+
+
+def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_model: dict, started: str, out: Path) -> None:
+    lines = [json.dumps(item, ensure_ascii=False) for items in items_by_model.values() for item in items]
+    write_atomic(out / "items.jsonl", "\n".join(lines) + ("\n" if lines else ""))
+    models = []
+    for run in runs:
+        items = items_by_model[run.config.display]
+        models.append({
+            "name": run.config.display,
+            "label": run.config.display,
+            "model_id": run.model_id,
+            "sha256": run.sha256,
+            "source": run.source,
+            "local": run.config.local,
+            "parameters": run.parameters,
+            "engine": run.engine,
+            "protocols": [
+                protocol_result(name, PROTOCOLS[name].sha256, [i for i in items if i["protocol"] == name],
+                                repetitions=config.sampling.repetitions, cfg=config.metrics)
+                for name in config.protocols
+            ],
+        })
+    provenance = Provenance(
+        calibench_version=__version__,
+        git_commit=_git_commit(),
+        python=platform.python_version(),
+        platform=platform.platform(),
+        numpy=np.__version__,
+        started_at=started,
+        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        dataset_manifest=sample.manifest.to_dict(),
+        dataset_manifest_sha256=sample.manifest.content_sha256,
+        prompts={name: PROTOCOLS[name].sha256 for name in config.protocols},
+        sampling=config.sampling.model_dump(),
+        notes=[ENGINE_NOTE] if any(r.config.local for r in runs) else [],
+    )
+    results = Results(
+        study=config.name,
+        config=config.model_dump(mode="json"),
+        models=models,
+        common_subset=common_subsets(items_by_model, config.protocols, config.metrics),
+        provenance=provenance,
+    )
+    # validated on construction; the round trip checks that what is written reads back under the schema
+    payload = Results.model_validate(json.loads(results.model_dump_json())).model_dump_json(indent=1)
+    write_atomic(out / "results.json", payload + "\n")

@@ -1,0 +1,195 @@
+"""End to end: the runner against the real embedded engine and against a scripted local server."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from calibench import metrics
+from calibench.elicit.parser import PARSED
+from calibench.models.ladder import LADDER, is_installed
+from calibench.study import load_config, load_run, parse_config, run_study
+from calibench.study.results import SCHEMA_FILE, json_schema
+from calibench.study.store import Store
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def remote_config(url, tmp_path, **extra):
+    data = {"name": "remote", "out": str(tmp_path / "run"), "models": [{"name": "m", "endpoints": [{"base_url": url, "max_concurrency": 2}]}],
+            "data": {"limit": 6}, "metrics": {"n_boot": 100}}
+    data.update(extra)
+    return parse_config(data)
+
+
+def request_keys(server):
+    return [hashlib.sha256(json.dumps(r["body"], sort_keys=True).encode()).hexdigest() for r in server.requests]
+
+
+def test_shipped_json_schema_is_in_sync():
+    assert json.loads(SCHEMA_FILE.read_text()) == json.loads(json.dumps(json_schema()))
+
+
+@pytest.mark.skipif(not is_installed(LADDER["smollm2-135m"]), reason="smollm2-135m is not installed (make test installs it)")
+def test_end_to_end_on_the_embedded_engine(tmp_path):
+    cfg = parse_config({"name": "e2e", "out": str(tmp_path / "run"), "models": [{"name": "smollm2-135m", "engine": {"context": 1024}}],
+                        "data": {"limit": 5}, "metrics": {"n_boot": 200}})
+    run = load_run(run_study(cfg, show_progress=False))
+    assert len(run.items) == 5 * 3
+    statuses = {(i["protocol"], i["status"]) for i in run.items}
+    assert all(s in PARSED or s in ("no_answer", "no_confidence", "out_of_range", "empty", "failed") for _, s in statuses)
+    model = run.results.models[0]
+    assert model.sha256 == LADDER["smollm2-135m"].sha256 and model.engine["model_sha256"] == model.sha256
+    assert run.results.provenance.dataset_manifest["ids"][:5] == [i["question_id"] for i in run.items if i["protocol"] == "verbalized"]
+    # every number in results.json is recomputed from items.jsonl
+    for proto in model.protocols:
+        items = [i for i in run.items if i["protocol"] == proto.protocol]
+        parsed = [i for i in items if i["status"] in PARSED]
+        assert proto.parse.n == 5 and proto.parse.parsed == len(parsed)
+        assert proto.parse.parse_rate == pytest.approx(len(parsed) / 5)
+        if parsed:
+            p = np.array([i["confidence"] for i in parsed])
+            y = np.array([float(i["correct"]) for i in parsed])
+            assert proto.panel.metrics["ece"].value == pytest.approx(metrics.ece(p, y))
+            assert proto.panel.metrics["accuracy"].value == pytest.approx(y.mean())
+            assert proto.panel.metrics["brier"].value == pytest.approx(metrics.brier(p, y))
+    logprob = next(p for p in model.protocols if p.protocol == "logprob")
+    assert logprob.parse.parse_rate == 1.0  # the engine returns top logprobs: every item has a letter probability
+
+
+@pytest.mark.skipif(not is_installed(LADDER["smollm2-135m"]), reason="smollm2-135m is not installed")
+def test_json_schema_does_not_pin_the_model_to_zero(tmp_path):
+    # Measured in the same run: SmolLM2-135M under our number schema vs under an integer 0-100
+    # schema, which cuts "0.8" off after its "0".
+    import asyncio
+
+    from calibench.data import load_dataset, sample_study
+    from calibench.elicit.protocols import PROTOCOLS
+    from calibench.models import ChatClient, LocalEngine
+
+    questions = sample_study(load_dataset("mmlu")).questions[::19][:16]
+    proto = PROTOCOLS["verbalized-json"]
+
+    async def confidences(url, integer):
+        out = []
+        async with ChatClient("m", [url]) as client:
+            for q in questions:
+                options = proto.options(q, temperature=0.0, seed=0)
+                if integer:
+                    fmt = json.loads(json.dumps(options.response_format))
+                    fmt["json_schema"]["schema"]["properties"]["confidence"] = {"type": "integer", "minimum": 0, "maximum": 100}
+                    options = type(options)(**{**options.__dict__, "response_format": fmt})
+                reply = await client.chat(proto.messages(q), options)
+                out.append(json.loads(reply.text)["confidence"])
+        return np.array(out, dtype=float)
+
+    with LocalEngine("smollm2-135m", context=1024) as engine:
+        ours = asyncio.run(confidences(engine.base_url, integer=False))
+        integer = asyncio.run(confidences(engine.base_url, integer=True))
+    assert np.mean(integer == 0) >= 0.75  # the failure mode is real on this model
+    assert np.mean(ours == 0) <= 0.25  # and our schema avoids it
+
+
+def test_remote_run_and_resume_asks_nothing_again(fault_server, tmp_path):
+    cfg = remote_config(fault_server.base_url, tmp_path)
+    run_study(cfg, show_progress=False)
+    assert len(fault_server.requests) == 6 * 2  # verbalized and verbalized-json; logprob reads verbalized
+    run_study(cfg, show_progress=False)
+    assert len(fault_server.requests) == 12
+    run = load_run(cfg.out_dir)
+    assert [p.parse.parse_rate for p in run.results.models[0].protocols] == [1.0, 1.0, 0.0]  # no logprobs from this server
+
+
+def test_resume_after_a_crash_loses_and_repeats_nothing(fault_server, tmp_path, monkeypatch):
+    cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 10})
+    original = Store.put
+    calls = {"n": 0}
+
+    def crashing_put(self, **kw):
+        original(self, **kw)
+        calls["n"] += 1
+        if calls["n"] == 7:
+            raise KeyboardInterrupt  # dies right after the 7th response is stored
+
+    monkeypatch.setattr(Store, "put", crashing_put)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(cfg, show_progress=False)
+    with Store(cfg.out_dir / "responses.sqlite") as store:
+        stored_before = store.count()["ok"]
+    asked_before = len(fault_server.requests)
+    monkeypatch.setattr(Store, "put", original)
+    run_study(cfg, show_progress=False)
+    keys = request_keys(fault_server)
+    stored_first = set(keys[:asked_before][:stored_before])
+    assert stored_before == 7
+    assert not any(k in stored_first for k in keys[asked_before:])  # nothing stored was asked again
+    with Store(cfg.out_dir / "responses.sqlite") as store:
+        assert store.count() == {"ok": 20, "failed": 0}
+    assert len(load_run(cfg.out_dir).items) == 10 * 3
+
+
+def test_failed_requests_are_stored_then_retried_on_resume(fault_server, tmp_path):
+    fault_server.default = ("status", 400, "bad request")
+    cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 2})
+    run_study(cfg, show_progress=False)
+    run = load_run(cfg.out_dir)
+    assert {i["status"] for i in run.items} == {"failed"} and "HTTP 400" in run.items[0]["error"]
+    assert run.results.models[0].protocols[0].parse.counts["failed"] == 2
+    fault_server.default = ("ok", "Answer: C\nConfidence: 70%")
+    run_study(cfg, show_progress=False)
+    run = load_run(cfg.out_dir)
+    verbalized = [i for i in run.items if i["protocol"] == "verbalized"]
+    assert all(i["status"] == "ok" and i["letter"] == "C" and i["confidence"] == pytest.approx(0.7) for i in verbalized)
+
+
+def test_missing_data_policies_and_repetitions(fault_server, tmp_path):
+    fault_server.script.extend([("ok", "no idea"), ("ok", "no idea")] + [("ok", "Answer: B\nConfidence: 90%")] * 10)
+    cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 3}, sampling={"repetitions": 2, "temperature": 0.7},
+                        protocols=["verbalized"])
+    run = load_run(run_study(cfg, show_progress=False))
+    proto = run.results.models[0].protocols[0]
+    assert proto.parse.n == 6 and len(proto.runs) == 2
+    rows = {r.policy: r for r in proto.missing_data}
+    assert rows["complete_case"].n == proto.parse.parsed and rows["hle"].n == 6 and rows["zero"].n == 6
+    assert rows["hle"].mean_confidence >= rows["complete_case"].mean_confidence * (proto.parse.parsed / 6)
+    assert rows["worst_case"].ece.value >= rows["best_case"].ece.value
+    seeds = sorted({r["body"].get("seed") for r in fault_server.requests})
+    assert seeds == [0, 1]  # one seed per repetition
+
+
+@pytest.mark.parametrize("example", ["nim-reference", "openai", "vllm"])
+def test_examples_run_against_a_local_server(example, fault_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("NVIDIA_API_KEY", "test-key-not-real")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key-not-real")
+    data = load_config(EXAMPLES / f"{example}.toml")
+    for model in data["models"]:
+        for endpoint in model["endpoints"]:
+            endpoint["base_url"] = fault_server.base_url
+    data["out"] = str(tmp_path / example)
+    data["data"]["limit"] = 2
+    data["metrics"] = {"n_boot": 50}
+    cfg = parse_config(data)
+    run = load_run(run_study(cfg, show_progress=False))
+    reps = cfg.sampling.repetitions
+    assert len(run.items) == len(cfg.models) * 2 * reps * len(cfg.protocols)
+    assert {r["body"]["model"] for r in fault_server.requests} == {m.name for m in cfg.models}
+
+
+def test_items_as_a_dataframe(fault_server, tmp_path):
+    pd = pytest.importorskip("pandas")
+    cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 2})
+    frame = load_run(run_study(cfg, show_progress=False)).items_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 6 and "confidence" in frame.columns
+
+
+def test_load_run_refuses_what_is_not_a_run(tmp_path):
+    from calibench.errors import CalibenchError
+
+    with pytest.raises(CalibenchError, match="not a finished run"):
+        load_run(tmp_path)
+    (tmp_path / "results.json").write_text('{"schema_version": 99}')
+    (tmp_path / "items.jsonl").write_text("")
+    with pytest.raises(CalibenchError, match="does not match the results schema"):
+        load_run(tmp_path)
