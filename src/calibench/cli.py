@@ -204,25 +204,39 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
 
 
 def _print_summary(run_dir: Path) -> None:
+    from calibench.report import rich_table, rows, write_report
     from calibench.study import load_run
 
     results = load_run(run_dir).results
-    table = Table(title=f"{results.study}: complete-case metrics, 95% CIs", caption=f"written to {run_dir}")
-    for column in ("model", "protocol", "n", "parse", "acc", "conf", "gap", "ECE"):
-        table.add_column(column, justify="left" if column in ("model", "protocol") else "right", no_wrap=True)
-    for model in results.models:
-        for proto in model.protocols:
-            if proto.panel is None:
-                table.add_row(model.name, proto.protocol, str(proto.parse.n), f"{proto.parse.parse_rate:.0%}", "-", "-", "-", "-")
-                continue
-            m = proto.panel.metrics
-            ece = m["ece"]
-            table.add_row(
-                model.name, proto.protocol, str(proto.panel.n), f"{proto.parse.parse_rate:.0%}",
-                f"{m['accuracy'].value:.0%}", f"{m['mean_confidence'].value:.0%}", f"{m['overconfidence_gap'].value * 100:+.0f}pt",
-                f"{ece.value:.3f} [{ece.low:.3f}, {ece.high:.3f}]",
-            )
-    Console().print(table)
+    console = Console()
+    console.width = max(console.width, 110)  # the table needs the room; a pipe reports 80
+    console.print(rich_table(rows(results), title=results.study))
+    page = write_report([results], run_dir)
+    Console(stderr=True).print(f"report: {page}", highlight=False)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where to write (default: RUN_DIR).")
+def report(run_dir: Path, out: Path | None) -> None:
+    """Render report.html, table.md and the figures from RUN_DIR/results.json (no model is asked)."""
+    from calibench.report import write_report
+    from calibench.study.run import load_results
+
+    page = write_report([load_results(run_dir)], out or run_dir)
+    click.echo(str(page))
+
+
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/compare"), show_default=True)
+def compare(run_dirs: tuple[Path, ...], out: Path) -> None:
+    """Merge several runs into one report."""
+    from calibench.report import write_report
+    from calibench.study.run import load_results
+
+    page = write_report([load_results(d) for d in run_dirs], out)
+    click.echo(str(page))
 
 
 def main(argv: list[str] | None = None) -> int:

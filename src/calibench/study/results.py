@@ -108,6 +108,15 @@ class Spread(_Model):
     max: float
 
 
+class GroupRow(_Model):
+    n: int
+    parse_rate: float
+    accuracy: float | None
+    mean_confidence: float | None
+    overconfidence_gap: float | None
+    ece: float | None
+
+
 class ProtocolResult(_Model):
     protocol: str
     protocol_sha256: str
@@ -117,6 +126,8 @@ class ProtocolResult(_Model):
     missing_data: list[PolicyRow]
     runs: list[RunRow]
     spread: dict[str, Spread]
+    by_category: dict[str, GroupRow]
+    by_subject: dict[str, GroupRow]
 
 
 class ModelResult(_Model):
@@ -183,27 +194,33 @@ POLICIES = {
 }
 
 
+def _imputed(item: dict, policy: str) -> tuple[float, float] | None:
+    """An unparsed item's (confidence, correct) under a missing-data policy; None drops it."""
+    known = item["correct"]  # None when no letter was read
+    if policy == "complete_case":
+        return None
+    if policy == "hle":
+        return 1.0, float(bool(known))
+    if policy == "zero":
+        return 0.0, float(bool(known))
+    if policy == "best_case":
+        right = known is not False
+        return (1.0, 1.0) if right else (0.0, 0.0)
+    right = known is True  # worst_case
+    return (0.0, 1.0) if right else (1.0, 0.0)
+
+
 def _arrays(items: list[dict], policy: str) -> tuple[np.ndarray, np.ndarray]:
-    p, y = [], []
+    pairs = []
     for item in items:
         if item["status"] in PARSED:
-            p.append(item["confidence"])
-            y.append(float(item["correct"]))
-            continue
-        known = item["correct"]  # None when no letter was read
-        if policy == "complete_case":
-            continue
-        if policy == "hle":
-            p.append(1.0), y.append(1.0 if known else 0.0)
-        elif policy == "zero":
-            p.append(0.0), y.append(1.0 if known else 0.0)
-        elif policy == "best_case":
-            right = known is not False
-            p.append(1.0 if right else 0.0), y.append(1.0 if right else 0.0)
-        else:  # worst_case
-            right = known is True
-            p.append(0.0 if right else 1.0), y.append(1.0 if right else 0.0)
-    return np.array(p, dtype=float), np.array(y, dtype=float)
+            pairs.append((item["confidence"], float(item["correct"])))
+        else:
+            imputed = _imputed(item, policy)
+            if imputed is not None:
+                pairs.append(imputed)
+    arr = np.array(pairs, dtype=float).reshape(-1, 2)
+    return arr[:, 0], arr[:, 1]
 
 
 def _estimate(est) -> Estimate:
@@ -259,6 +276,23 @@ def _spread(rows: list[RunRow]) -> dict[str, Spread]:
     return out
 
 
+def _groups(items: list[dict], field: str, cfg) -> dict[str, GroupRow]:
+    out = {}
+    for name in sorted({i[field] for i in items}):
+        subset = [i for i in items if i[field] == name]
+        p, y = _arrays(subset, "complete_case")
+        have = p.size > 0
+        out[name] = GroupRow(
+            n=len(subset),
+            parse_rate=float(np.mean([i["status"] in PARSED for i in subset])),
+            accuracy=float(y.mean()) if have else None,
+            mean_confidence=float(p.mean()) if have else None,
+            overconfidence_gap=float(p.mean() - y.mean()) if have else None,
+            ece=metrics.ece(p, y, n_bins=cfg.n_bins) if have else None,
+        )
+    return out
+
+
 def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, repetitions: int, cfg) -> ProtocolResult:
     """Everything for one model and protocol, from its items."""
     counts = {s: 0 for s in (*STATUSES, FAILED)}
@@ -283,6 +317,8 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
         missing_data=[_policy_row(items, policy, cfg) for policy in POLICIES],
         runs=runs,
         spread=_spread(runs),
+        by_category=_groups(items, "category", cfg),
+        by_subject=_groups(items, "subject", cfg),
     )
 
 

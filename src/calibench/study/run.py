@@ -27,18 +27,26 @@ class Run:
         return pd.DataFrame(self.items)
 
 
-def load_run(path: str | Path) -> Run:
-    """Load ``results.json`` and ``items.jsonl`` from a run directory."""
+def load_results(path: str | Path) -> Results:
+    """Load and validate ``results.json`` from a run directory (or the file itself)."""
     path = Path(path)
-    results_file, items_file = path / "results.json", path / "items.jsonl"
-    for f in (results_file, items_file):
-        if not f.is_file():
-            raise CalibenchError(f"{path}: not a finished run ({f.name} is missing)")
+    results_file = path / "results.json" if path.is_dir() or not path.suffix else path
+    if not results_file.is_file():
+        raise CalibenchError(f"{path}: not a finished run (results.json is missing)")
     try:
-        results = Results.model_validate_json(results_file.read_text(encoding="utf-8"))
+        return Results.model_validate_json(results_file.read_bytes())
     except ValueError as exc:
         first = str(exc).splitlines()[0]
         raise CalibenchError(f"{results_file}: does not match the results schema ({first})") from None
+
+
+def load_run(path: str | Path) -> Run:
+    """Load ``results.json`` and ``items.jsonl`` from a run directory."""
+    path = Path(path)
+    results = load_results(path)
+    items_file = path / "items.jsonl"
+    if not items_file.is_file():
+        raise CalibenchError(f"{path}: not a finished run (items.jsonl is missing)")
     items = []
     for number, line in enumerate(items_file.read_text(encoding="utf-8").split("\n"), start=1):
         if line.strip():

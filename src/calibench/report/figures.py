@@ -1,0 +1,169 @@
+"""Reliability diagrams and trend charts: the plot data first (plain dicts), the drawing second.
+
+Reliability diagram: each bin a dot at (mean confidence, accuracy) whose AREA is
+proportional to its count (the reference study scaled the radius, which overstates big
+bins), Wilson-interval whiskers, the dashed diagonal, the overconfident region below it
+shaded, and the confidence histogram underneath.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from calibench.atomic import write_atomic  # noqa: E402
+from calibench.metrics.binning import uniform_bin_index  # noqa: E402
+from calibench.report.table import ordered_models  # noqa: E402
+from calibench.study.results import ModelResult, ProtocolResult, Results  # noqa: E402
+
+MAX_DOT_AREA = 600.0  # points^2 for the fullest bin
+OVERCONFIDENT = "#f4d6d1"
+DOT = "#1f5aa6"
+
+
+def size_label(parameters: float | None) -> str:
+    if parameters is None:
+        return "?"
+    return f"{parameters / 1e9:g}B" if parameters >= 1e9 else f"{parameters / 1e6:g}M"
+
+
+def title_line(model: ModelResult, proto: ProtocolResult) -> str:
+    """E.g. "qwen2.5-coder-1.5b: ECE 0.21 [0.17, 0.26] · gap +19pt · n=287 parsed (96% parse rate)"."""
+    if proto.panel is None:
+        return f"{model.label}: no parsed answers ({proto.parse.parse_rate:.0%} parse rate)"
+    m = proto.panel.metrics
+    ece, gap = m["ece"], m["overconfidence_gap"]
+    return (
+        f"{model.label}: ECE {ece.value:.2f} [{ece.low:.2f}, {ece.high:.2f}] · gap {gap.value * 100:+.0f}pt"
+        f" · n={proto.panel.n} parsed ({proto.parse.parse_rate:.0%} parse rate)"
+    )
+
+
+def reliability_data(model: ModelResult, proto: ProtocolResult) -> dict:
+    """Everything the diagram draws, as plain numbers: dots, areas, whiskers, histogram, title."""
+    data = {"model": model.label, "protocol": proto.protocol, "title": title_line(model, proto), "bins": [], "histogram": None}
+    if proto.panel is None:
+        return data
+    rel = proto.panel.reliability
+    counts = np.array(rel.count, dtype=float)
+    areas = MAX_DOT_AREA * counts / counts.max() if counts.size else counts
+    for i in range(len(rel.count)):
+        data["bins"].append(
+            {
+                "confidence": rel.mean_confidence[i],
+                "accuracy": rel.accuracy[i],
+                "count": rel.count[i],
+                "area": float(areas[i]),
+                "accuracy_low": rel.accuracy_low[i],
+                "accuracy_high": rel.accuracy_high[i],
+            }
+        )
+    k = rel.n_bins
+    hist = np.zeros(k, dtype=int)
+    index = uniform_bin_index(np.array(rel.confidence_min, dtype=float), k)
+    np.add.at(hist, index, np.array(rel.count, dtype=int))
+    data["histogram"] = {"edges": [i / k for i in range(k + 1)], "counts": hist.tolist()}
+    return data
+
+
+def plot_reliability(data: dict, ax, ax_hist) -> None:
+    """Draw one reliability diagram from :func:`reliability_data` onto two axes."""
+    ax.fill_between([0, 1], [0, 1], [0, 0], color=OVERCONFIDENT, linewidth=0, label="overconfident")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="#555555", linewidth=1)
+    for b in data["bins"]:
+        ax.plot([b["confidence"]] * 2, [b["accuracy_low"], b["accuracy_high"]], color=DOT, linewidth=1, alpha=0.7)
+    if data["bins"]:
+        ax.scatter([b["confidence"] for b in data["bins"]], [b["accuracy"] for b in data["bins"]],
+                   s=[b["area"] for b in data["bins"]], color=DOT, alpha=0.75, edgecolor="white", linewidth=0.5, zorder=3)
+    ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), ylabel="accuracy")
+    name, _, stats = data["title"].partition(": ")
+    ax.set_title(f"{name}\n{stats}", fontsize=7.5, loc="left")
+    ax.set_xticklabels([])
+    ax.grid(alpha=0.2)
+    if data["histogram"]:
+        edges, counts = data["histogram"]["edges"], data["histogram"]["counts"]
+        ax_hist.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#8fa8c8", edgecolor="white")
+    ax_hist.set(xlim=(-0.02, 1.02), xlabel="stated confidence", ylabel="n")
+
+
+def small_multiples(results: Results, protocol: str) -> tuple[plt.Figure, list[dict]]:
+    """One figure with every model's reliability diagram for ``protocol``; returns it with its data."""
+    models = [m for m in ordered_models(results) if any(p.protocol == protocol for p in m.protocols)]
+    datas = [reliability_data(m, next(p for p in m.protocols if p.protocol == protocol)) for m in models]
+    cols = max(1, len(datas))
+    fig, axes = plt.subplots(2, cols, figsize=(max(4.2 * cols, 5.0), 4.8), gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
+    for i, data in enumerate(datas):
+        plot_reliability(data, axes[0][i], axes[1][i])
+    fig.suptitle(f"{protocol}: dot area proportional to count, whiskers 95% Wilson intervals", fontsize=9)
+    fig.tight_layout()
+    return fig, datas
+
+
+def trend_data(results: Results) -> dict:
+    """ECE and gap against model size with CIs, and mean confidence against accuracy, per protocol."""
+    out: dict[str, list[dict]] = {}
+    for model in ordered_models(results):
+        for proto in model.protocols:
+            if proto.panel is None:
+                continue
+            m = proto.panel.metrics
+            out.setdefault(proto.protocol, []).append(
+                {
+                    "model": model.label,
+                    "parameters": model.parameters,
+                    **{f"{name}_{part}": getattr(m[name], part) for name in ("ece", "overconfidence_gap", "accuracy", "mean_confidence") for part in ("value", "low", "high")},
+                }
+            )
+    return out
+
+
+def plot_trends(data: dict) -> plt.Figure:
+    """Three panels: ECE and gap against log parameters, and mean confidence against accuracy."""
+    fig, (ax_ece, ax_gap, ax_acc) = plt.subplots(1, 3, figsize=(11, 3.4))
+    for protocol, points in data.items():
+        sized = [p for p in points if p["parameters"]]
+        if sized:
+            x = [p["parameters"] for p in sized]
+            for ax, key in ((ax_ece, "ece"), (ax_gap, "overconfidence_gap")):
+                y = np.array([p[f"{key}_value"] for p in sized])
+                err = np.array([[p[f"{key}_value"] - p[f"{key}_low"] for p in sized], [p[f"{key}_high"] - p[f"{key}_value"] for p in sized]])
+                ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=protocol)
+        ax_acc.scatter([p["accuracy_value"] for p in points], [p["mean_confidence_value"] for p in points], label=protocol)
+        for p in points:
+            ax_acc.annotate(p["model"], (p["accuracy_value"], p["mean_confidence_value"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    for ax, label in ((ax_ece, "ECE (10 bins)"), (ax_gap, "gap: confidence - accuracy")):
+        ax.set_xscale("log")
+        ax.set(xlabel="parameters", ylabel=label)
+        ax.grid(alpha=0.3)
+    ax_gap.axhline(0, color="#555555", linewidth=1, linestyle="--")
+    ax_acc.plot([0, 1], [0, 1], linestyle="--", color="#555555", linewidth=1)
+    ax_acc.set(xlim=(0, 1), ylim=(0, 1), xlabel="accuracy", ylabel="mean stated confidence")
+    ax_acc.grid(alpha=0.3)
+    ax_ece.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def to_svg(fig: plt.Figure) -> str:
+    """The figure as an SVG string (text drawn as paths: no font needed to display it)."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    svg = buf.getvalue()
+    return svg[svg.index("<svg") :]
+
+
+def save(fig: plt.Figure, stem) -> list:
+    """Write ``stem``.svg and ``stem``.png (200 dpi), each atomically; return the paths."""
+    paths = []
+    for ext, kwargs in (("svg", {"metadata": {"Date": None}}), ("png", {"dpi": 200, "metadata": {"Software": None}})):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, **kwargs)
+        path = stem.with_suffix(f".{ext}")
+        write_atomic(path, buf.getvalue())
+        paths.append(path)
+    return paths

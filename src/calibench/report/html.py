@@ -1,0 +1,171 @@
+"""The report: one self-contained HTML page (inline SVG and CSS, no script, no external
+resource) plus the figures as SVG and PNG, all rendered from results.json alone.
+
+Every string from a run (model names, labels, subjects) goes through jinja2's autoescaping.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import matplotlib.pyplot as plt
+
+from calibench import __version__
+from calibench.atomic import write_atomic
+from calibench.report import figures
+from calibench.report.headline import caveats, headline
+from calibench.report.table import COLUMNS, markdown, ordered_models, rows
+from calibench.study.results import POLICIES, Results
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("calibench.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{x:.0%}"
+
+
+def _num(x, fmt=".3f") -> str:
+    return "-" if x is None else format(x, fmt)
+
+
+def _gap(x) -> str:
+    return "-" if x is None else f"{x * 100:+.0f}pt"
+
+
+def _est(e, fmt=".3f") -> str:
+    if e is None or e.value is None:
+        return "-"
+    return f"{format(e.value, fmt)} [{format(e.low, fmt)}, {format(e.high, fmt)}]"
+
+
+def merge(results: list[Results]) -> Results:
+    """Several runs as one, for ``calibench compare``: models side by side, labels made distinct."""
+    if len(results) == 1:
+        return results[0]
+    models, seen = [], set()
+    for r in results:
+        for m in r.models:
+            label = m.label if m.label not in seen else f"{m.label} ({r.study})"
+            seen.add(label)
+            models.append(m.model_copy(update={"label": label}))
+    first = results[0]
+    return first.model_copy(update={"study": " + ".join(r.study for r in results), "models": models, "common_subset": []})
+
+
+def context(results_list: list[Results]) -> dict:
+    """Everything the template shows, as plain values; figures rendered to inline SVG."""
+    results = merge(results_list)
+    protocols = list(dict.fromkeys(p.protocol for m in results.models for p in m.protocols))
+    reliability = []
+    for protocol in protocols:
+        fig, _ = figures.small_multiples(results, protocol)
+        reliability.append({"protocol": protocol, "svg": figures.to_svg(fig)})
+        plt.close(fig)
+    trend_data = figures.trend_data(results)
+    trends = None
+    if any(p["parameters"] for points in trend_data.values() for p in points):
+        fig = figures.plot_trends(trend_data)
+        trends = figures.to_svg(fig)
+        plt.close(fig)
+    missing, groups, signals = [], [], []
+    for model in ordered_models(results):
+        for proto in model.protocols:
+            for r in proto.missing_data:
+                missing.append({"model": model.label, "protocol": proto.protocol, "policy": r.policy, "description": r.description,
+                                "n": r.n, "acc": _pct(r.accuracy), "conf": _pct(r.mean_confidence), "gap": _gap(r.overconfidence_gap),
+                                "ece": _est(r.ece), "brier": _num(r.brier)})
+            groups.append({
+                "model": model.label,
+                "protocol": proto.protocol,
+                "categories": [_group_row(k, v) for k, v in proto.by_category.items()],
+                "subjects": [_group_row(k, v) for k, v in proto.by_subject.items()],
+            })
+        cells = []
+        for protocol in protocols:
+            proto = next((p for p in model.protocols if p.protocol == protocol), None)
+            m = proto.panel.metrics if proto and proto.panel else {}
+            cells.append({"ece": _est(m.get("ece")) if m else "-", "auroc": _est(m.get("auroc"), ".2f") if m else "-",
+                          "parse": _pct(proto.parse.parse_rate) if proto else "-"})
+        signals.append({"model": model.label, "cells": cells})
+    common = []
+    for r in results_list:
+        for c in r.common_subset:
+            common.append({"protocol": f"{c.protocol}, {r.study}", "n_questions": c.n_questions, "rows": [
+                {"model": name, "n": row.n, "acc": _pct(row.accuracy), "conf": _pct(row.mean_confidence),
+                 "gap": _gap(row.overconfidence_gap), "ece": _est(row.ece)} for name, row in c.models.items()]})
+    n_boot = next((p.panel.options.get("n_boot") for m in results.models for p in m.protocols if p.panel), "-")
+    return {
+        "title": results.study,
+        "version": __version__,
+        "schema_version": results.schema_version,
+        "run_count": len(results_list),
+        "headline": headline(results),
+        "columns": COLUMNS,
+        "table": rows(results),
+        "n_boot": n_boot,
+        "reliability": reliability,
+        "trends": trends,
+        "missing": missing,
+        "policies": POLICIES,
+        "common": common,
+        "signal_protocols": protocols,
+        "signals": signals,
+        "groups": groups,
+        "caveats": [c for r in results_list for c in caveats(r)],
+        "provenance": [_provenance(r) for r in results_list],
+    }
+
+
+def _group_row(name, g) -> dict:
+    return {"name": name, "n": g.n, "parse": _pct(g.parse_rate), "acc": _pct(g.accuracy), "conf": _pct(g.mean_confidence),
+            "gap": _gap(g.overconfidence_gap), "ece": _num(g.ece)}
+
+
+def _provenance(results: Results) -> dict:
+    p = results.provenance
+    out = [
+        ("calibench", p.calibench_version),
+        ("git commit", p.git_commit or "-"),
+        ("python / numpy", f"{p.python} / {p.numpy}"),
+        ("platform", p.platform),
+        ("started / finished", f"{p.started_at} / {p.finished_at}"),
+        ("dataset", f"{p.dataset_manifest.get('dataset')} ({len(p.dataset_manifest.get('ids', []))} questions, seed {p.dataset_manifest.get('seed')})"),
+        ("dataset content sha256", p.dataset_manifest_sha256),
+        ("sampling", ", ".join(f"{k}={v}" for k, v in p.sampling.items())),
+    ]
+    out += [(f"prompt {name} sha256", sha) for name, sha in p.prompts.items()]
+    for m in results.models:
+        out.append((f"model {m.label}", f"{m.model_id} · sha256 {m.sha256 or '-'} · {m.source}"))
+        if m.engine:
+            out.append((f"engine {m.label}", ", ".join(f"{k}={v}" for k, v in m.engine.items() if k not in ("model", "model_sha256", "model_source"))))
+    out += [("note", n) for n in p.notes]
+    return {"study": results.study, "rows": out}
+
+
+def render_html(results_list: list[Results]) -> str:
+    """The report page as a string."""
+    return _ENV.get_template("report.html.j2").render(**context(results_list))
+
+
+def write_report(results_list: list[Results], out_dir: Path) -> Path:
+    """Write report.html, table.md and the figures (SVG and PNG) into ``out_dir``; return the page."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    merged = merge(results_list)
+    for protocol in dict.fromkeys(p.protocol for m in merged.models for p in m.protocols):
+        fig, _ = figures.small_multiples(merged, protocol)
+        figures.save(fig, out_dir / f"reliability-{protocol}")
+        plt.close(fig)
+    data = figures.trend_data(merged)
+    if any(p["parameters"] for points in data.values() for p in points):
+        fig = figures.plot_trends(data)
+        figures.save(fig, out_dir / "trends")
+        plt.close(fig)
+    write_atomic(out_dir / "table.md", markdown(rows(merged)))
+    page = out_dir / "report.html"
+    write_atomic(page, render_html(results_list))
+    return page
