@@ -72,3 +72,8 @@ def test_bins_partition_the_items(pairs, n_bins):
         assert bins.count.sum() == p.size
         assert np.all(np.diff(bins.mean_confidence) > 0)  # bins are ordered and disjoint
         assert np.all(bins.confidence_max[:-1] < bins.confidence_min[1:])
+
+
+def test_wilson_bounds_are_exact_at_the_ends():
+    lo, hi = wilson_interval(np.array([0.0, 7.0, 3.0]), np.array([7.0, 7.0, 7.0]))
+    assert lo[0] == 0.0 and hi[1] == 1.0 and 0 < lo[2] < 3 / 7 < hi[2] < 1

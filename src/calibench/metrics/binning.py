@@ -103,7 +103,10 @@ def wilson_interval(successes: np.ndarray, n: np.ndarray, *, confidence: float =
         denom = 1 + z**2 / n
         center = (phat + z**2 / (2 * n)) / denom
         half = z * np.sqrt(phat * (1 - phat) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(center - half, 0.0, 1.0), np.clip(center + half, 0.0, 1.0)
+    # at 0 or n successes the Wilson bound is exactly 0 or 1; rounding would leave 1e-17
+    low = np.where(successes == 0, 0.0, np.clip(center - half, 0.0, 1.0))
+    high = np.where(successes == n, 1.0, np.clip(center + half, 0.0, 1.0))
+    return low, high
 
 
 @dataclass(frozen=True)
