@@ -23,7 +23,7 @@ def check_inputs(p, y) -> tuple[np.ndarray, np.ndarray]:
     a length mismatch, a value that is not a finite number, a confidence outside [0, 1] or
     an outcome other than 0 or 1.
     """
-    p = _as_1d(p, "p", np.float64)
+    p = check_confidences(p)
     y = np.asarray(y)
     if y.dtype == bool:
         y = y.view(np.uint8)
@@ -31,10 +31,21 @@ def check_inputs(p, y) -> tuple[np.ndarray, np.ndarray]:
         y = _as_1d(y, "y", np.float64)
     if y.ndim != 1:
         raise CalibenchError(f"y must be one-dimensional, got shape {y.shape}")
-    if p.size == 0:
-        raise CalibenchError("empty input: no confidences given")
     if p.shape != y.shape:
         raise CalibenchError(f"p and y differ in length ({p.size} vs {y.size})")
+    in_range = y.min() >= 0 and y.max() <= 1
+    if not in_range or (y.dtype.kind == "f" and np.any((y > 0) & (y < 1))):
+        not_binary = (y != 0) & (y != 1)
+        i = int(np.argmax(not_binary))
+        raise CalibenchError(f"y must hold only 0 and 1; found {float(y[i])!r} at index {i}")
+    return p, y
+
+
+def check_confidences(p) -> np.ndarray:
+    """Validate a non-empty 1-D array of confidences in [0, 1]; return it as float64."""
+    p = _as_1d(p, "p", np.float64)
+    if p.size == 0:
+        raise CalibenchError("empty input: no confidences given")
     # min/max first: two fast passes that NaN also fails; the detail only when something is off
     if not (p.min() >= 0.0 and p.max() <= 1.0):
         bad = ~np.isfinite(p)
@@ -44,12 +55,7 @@ def check_inputs(p, y) -> tuple[np.ndarray, np.ndarray]:
         out = (p < 0.0) | (p > 1.0)
         i = int(np.argmax(out))
         raise CalibenchError(f"p holds {int(out.sum())} value(s) outside [0, 1] (first: {float(p[i])!r} at index {i})")
-    in_range = y.min() >= 0 and y.max() <= 1
-    if not in_range or (y.dtype.kind == "f" and np.any((y > 0) & (y < 1))):
-        not_binary = (y != 0) & (y != 1)
-        i = int(np.argmax(not_binary))
-        raise CalibenchError(f"y must hold only 0 and 1; found {float(y[i])!r} at index {i}")
-    return p, y
+    return p
 
 
 def _as_1d(x, name: str, dtype) -> np.ndarray:

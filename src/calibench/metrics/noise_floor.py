@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from calibench.errors import CalibenchError
-from calibench.metrics._inputs import check_positive_int
+from calibench.metrics._inputs import check_confidences, check_positive_int
 from calibench.metrics.bootstrap import evaluate
 from calibench.metrics.registry import WeightedMetric, resolve
 
@@ -50,9 +50,7 @@ def noise_floor(
     told apart from perfect calibration at this n. Vectorised: the simulations are rows of
     counts over (confidence, outcome) pairs, scored together.
     """
-    values = np.asarray(p, dtype=np.float64)
-    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
-        raise CalibenchError("p must be a non-empty one-dimensional array of confidences in [0, 1]")
+    values = check_confidences(p)
     n = values.size if n is None else n
     check_positive_int("n", n)
     check_positive_int("n_sims", n_sims)

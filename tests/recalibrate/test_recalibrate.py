@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+from sklearn.isotonic import IsotonicRegression
+
+from calibench import metrics
+from calibench.errors import CalibenchError
+from calibench.recalibrate import METHODS, compare, cross_fit, fit, holdout
+
+
+def overconfident(n=3000, seed=0):
+    """Stated confidence p, true probability p**2.5: systematic overconfidence, known exactly."""
+    rng = np.random.default_rng(seed)
+    p = rng.choice(np.arange(40, 101, 5), n) / 100
+    y = (rng.uniform(size=n) < p**2.5).astype(float)
+    subjects = rng.integers(0, 8, n)
+    return p, y, subjects
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_cross_fitting_removes_a_known_miscalibration(method):
+    p, y, subjects = overconfident()
+    q = cross_fit(p, y, method=method, groups=subjects)
+    before, after = metrics.ece(p, y), metrics.ece(q, y)
+    # temperature keeps 0.5 fixed, so it cannot undo an offset; the shift only moves the mean
+    limit = {"temperature": 0.8, "shift": 0.4}.get(method, 0.15)
+    assert before > 0.15
+    assert after < limit * before
+    assert np.all((q >= 0) & (q <= 1))
+
+
+def test_temperature_recovers_a_known_temperature():
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 2, 20000)
+    true_p = 1 / (1 + np.exp(-z))
+    stated = 1 / (1 + np.exp(-2.0 * z))  # logits doubled: temperature 2 undoes it
+    y = (rng.uniform(size=z.size) < true_p).astype(float)
+    assert fit(stated, y, method="temperature").params["temperature"] == pytest.approx(2.0, rel=0.05)
+    platt = fit(stated, y, method="platt").params
+    assert platt["a"] == pytest.approx(0.5, rel=0.06) and abs(platt["b"]) < 0.05
+
+
+def test_no_leak_when_labels_are_memorisable():
+    # Each item has its own confidence and a coin-flip label: an in-sample isotonic map
+    # memorises them, so it looks perfect; cross-fitting shows the truth (no real gain).
+    rng = np.random.default_rng(2)
+    p = rng.uniform(0.3, 0.7, 400)
+    y = (rng.uniform(size=400) < 0.5).astype(float)
+    truth = metrics.brier(np.full(400, 0.5), y)  # the true probability is 0.5 everywhere
+    in_sample = metrics.brier(fit(p, y, method="isotonic").transform(p), y)
+    out_of_fold = metrics.brier(cross_fit(p, y, method="isotonic", folds=5), y)
+    assert in_sample < truth - 0.002  # the leak beats the truth: memorised noise
+    assert out_of_fold > truth  # the honest estimate shows no gain
+    assert out_of_fold - in_sample > 0.01
+
+
+def test_isotonic_agrees_with_scikit_learn():
+    p, y, _ = overconfident(800, seed=3)
+    ours = fit(p, y, method="isotonic").transform(p)
+    ref = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(p, y).predict(p)
+    np.testing.assert_allclose(ours, ref, atol=1e-12)
+
+
+def test_transfer_applies_a_frozen_map():
+    p, y, _ = overconfident(2000, seed=4)
+    frozen = fit(p, y, method="platt")
+    p2, y2, _ = overconfident(2000, seed=5)  # another run of the same model
+    q2 = frozen.transform(p2)
+    assert metrics.ece(q2, y2) < 0.5 * metrics.ece(p2, y2)
+    assert frozen.to_dict()["method"] == "platt" and frozen.transform(p2).tolist() == q2.tolist()
+
+
+def test_holdout_and_compare():
+    p, y, subjects = overconfident(1000, seed=6)
+    test, q = holdout(p, y, method="temperature", groups=subjects)
+    assert 450 <= test.size <= 550 and q.size == test.size
+    report = compare(p[test], y[test], q, n_boot=100)
+    assert report["ece"]["after"]["value"] < report["ece"]["before"]["value"]
+    assert report["accuracy"]["after"]["value"] == report["accuracy"]["before"]["value"]
+
+
+def test_recalibration_moves_reliability_more_than_resolution():
+    p, y, subjects = overconfident(4000, seed=7)
+    q = cross_fit(p, y, method="isotonic", groups=subjects)
+    before, after = metrics.brier_decomposition(p, y, strategy="distinct"), metrics.brier_decomposition(q, y, strategy="distinct")
+    assert after.reliability < 0.2 * before.reliability
+    assert abs(after.resolution - before.resolution) < 0.5 * (before.reliability - after.reliability)
+
+
+def test_errors():
+    with pytest.raises(CalibenchError, match="method must be one of"):
+        fit([0.5, 0.6], [1, 0], method="magic")
+    with pytest.raises(CalibenchError, match="folds must be"):
+        cross_fit([0.5, 0.6, 0.7], [1, 0, 1], folds=5)
+    with pytest.raises(CalibenchError, match="outside"):
+        fit([0.5, 0.6], [1, 0]).transform([1.5])
