@@ -228,6 +228,24 @@ def report(run_dir: Path, out: Path | None) -> None:
 
 
 @cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--method", "methods", multiple=True, help="temperature, platt, isotonic, histogram, scaling-binning, shift (default: all). Repeatable.")
+@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--transfer-from", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also fit each map on this run's answers (same model and protocol) and apply it here.")
+def recalibrate(run_dir: Path, methods, folds: int, seed: int, transfer_from: Path | None) -> None:
+    """Recalibrate a run on held-out folds; write the results into results.json and re-render the report."""
+    from calibench.recalibrate.maps import METHODS
+    from calibench.recalibrate.run import recalibrate_run
+    from calibench.report import write_report
+
+    results = recalibrate_run(run_dir, methods=tuple(methods) or METHODS, folds=folds, seed=seed, transfer_from=transfer_from)
+    page = write_report([results], run_dir)
+    click.echo(str(page))
+
+
+@cli.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/compare"), show_default=True)
 def compare(run_dirs: tuple[Path, ...], out: Path) -> None:

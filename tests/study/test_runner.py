@@ -204,3 +204,25 @@ def test_load_run_refuses_what_is_not_a_run(tmp_path):
     (tmp_path / "items.jsonl").write_text("")
     with pytest.raises(CalibenchError, match="does not match the results schema"):
         load_run(tmp_path)
+
+
+def test_signals_compare_stated_and_letter_confidence_and_consistency(fault_server, tmp_path):
+    fault_server.default = ("ok", "Answer: B\nConfidence: 90%")
+    fault_server.script.extend([("ok", "Answer: A\nConfidence: 60%")] * 3)
+    cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 4}, sampling={"repetitions": 3, "temperature": 0.8},
+                        protocols=["verbalized"])
+    model = load_run(run_study(cfg, show_progress=False)).results.models[0]
+    (consistency,) = model.signals.consistency
+    assert consistency.repetitions == 3 and consistency.n_questions == 4
+    assert 0 < consistency.mean_confidence <= 1
+    assert model.signals.comparisons == []  # this server returns no logprobs
+
+
+def test_fixture_signals_pair_the_same_answers():
+    from calibench.study.run import load_results
+
+    results = load_results(Path(__file__).parents[1] / "fixtures" / "run")
+    qwen = results.models[1]
+    pair = next(c for c in qwen.signals.comparisons if c.stated_protocol == "verbalized-json")
+    proto = next(p for p in qwen.protocols if p.protocol == "verbalized-json")
+    assert pair.n == proto.parse.parsed and pair.stated_ece == pytest.approx(proto.panel.metrics["ece"].value)

@@ -46,10 +46,15 @@ def title_line(model: ModelResult, proto: ProtocolResult) -> str:
 
 def reliability_data(model: ModelResult, proto: ProtocolResult) -> dict:
     """Everything the diagram draws, as plain numbers: dots, areas, whiskers, histogram, title."""
-    data = {"model": model.label, "protocol": proto.protocol, "title": title_line(model, proto), "bins": [], "histogram": None}
-    if proto.panel is None:
+    data = diagram_data(proto.panel.reliability if proto.panel else None, title_line(model, proto))
+    return {"model": model.label, "protocol": proto.protocol, **data}
+
+
+def diagram_data(rel, title: str) -> dict:
+    """Plot data of one reliability diagram from stored reliability bins (or None: empty)."""
+    data = {"title": title, "bins": [], "histogram": None}
+    if rel is None:
         return data
-    rel = proto.panel.reliability
     counts = np.array(rel.count, dtype=float)
     areas = MAX_DOT_AREA * counts / counts.max() if counts.size else counts
     for i in range(len(rel.count)):
@@ -69,6 +74,31 @@ def reliability_data(model: ModelResult, proto: ProtocolResult) -> dict:
     np.add.at(hist, index, np.array(rel.count, dtype=int))
     data["histogram"] = {"edges": [i / k for i in range(k + 1)], "counts": hist.tolist()}
     return data
+
+
+def best_method(proto: ProtocolResult):
+    """The recalibration method with the lowest cross-fitted ECE, or None."""
+    recal = proto.recalibration
+    if recal is None or not recal.methods:
+        return None
+    return min(recal.methods, key=lambda m: m.cross_fit["ece"].after.value)
+
+
+def before_after(model: ModelResult, proto: ProtocolResult) -> tuple[plt.Figure, list[dict]] | None:
+    """Before and after recalibration (the best cross-fitted method), side by side."""
+    best = best_method(proto)
+    if best is None or proto.panel is None:
+        return None
+    ece = best.cross_fit["ece"].after
+    datas = [
+        diagram_data(proto.panel.reliability, f"{model.label} · {proto.protocol}: before, ECE {best.cross_fit['ece'].before.value:.2f}"),
+        diagram_data(best.reliability_after, f"after {best.method} (out-of-fold): ECE {ece.value:.2f} [{ece.low:.2f}, {ece.high:.2f}]"),
+    ]
+    fig, axes = plt.subplots(2, 2, figsize=(8.4, 4.8), gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
+    for i, data in enumerate(datas):
+        plot_reliability(data, axes[0][i], axes[1][i])
+    fig.tight_layout()
+    return fig, datas
 
 
 def plot_reliability(data: dict, ax, ax_hist) -> None:

@@ -72,9 +72,26 @@ def context(results_list: list[Results]) -> dict:
         fig = figures.plot_trends(trend_data)
         trends = figures.to_svg(fig)
         plt.close(fig)
-    missing, groups, signals = [], [], []
+    missing, groups, signals, recal, recal_figures = [], [], [], [], []
     for model in ordered_models(results):
         for proto in model.protocols:
+            if proto.recalibration is not None:
+                for m in proto.recalibration.methods:
+                    cf, ho = m.cross_fit, m.holdout
+                    recal.append({"model": model.label, "protocol": proto.protocol, "method": m.method,
+                                  "ece_before": _est(cf["ece"].before), "ece_after": _est(cf["ece"].after),
+                                  "holdout_after": _est(ho["ece"].after),
+                                  "rel": f"{cf['brier_reliability'].before.value:.3f} → {cf['brier_reliability'].after.value:.3f}",
+                                  "res": f"{cf['brier_resolution'].before.value:.3f} → {cf['brier_resolution'].after.value:.3f}",
+                                  "auroc": f"{_num(cf['auroc'].before.value, '.2f')} → {_num(cf['auroc'].after.value, '.2f')}"})
+                for t in proto.recalibration.transfer:
+                    recal.append({"model": model.label, "protocol": proto.protocol, "method": f"{t.method}, fitted on {t.fitted_on}",
+                                  "ece_before": _est(t.ece.before), "ece_after": _est(t.ece.after), "holdout_after": "-",
+                                  "rel": "-", "res": "-", "auroc": "-"})
+                drawn = figures.before_after(model, proto)
+                if drawn is not None:
+                    recal_figures.append(figures.to_svg(drawn[0]))
+                    plt.close(drawn[0])
             for r in proto.missing_data:
                 missing.append({"model": model.label, "protocol": proto.protocol, "policy": r.policy, "description": r.description,
                                 "n": r.n, "acc": _pct(r.accuracy), "conf": _pct(r.mean_confidence), "gap": _gap(r.overconfidence_gap),
@@ -85,13 +102,13 @@ def context(results_list: list[Results]) -> dict:
                 "categories": [_group_row(k, v) for k, v in proto.by_category.items()],
                 "subjects": [_group_row(k, v) for k, v in proto.by_subject.items()],
             })
-        cells = []
-        for protocol in protocols:
-            proto = next((p for p in model.protocols if p.protocol == protocol), None)
-            m = proto.panel.metrics if proto and proto.panel else {}
-            cells.append({"ece": _est(m.get("ece")) if m else "-", "auroc": _est(m.get("auroc"), ".2f") if m else "-",
-                          "parse": _pct(proto.parse.parse_rate) if proto else "-"})
-        signals.append({"model": model.label, "cells": cells})
+        for c in (model.signals.comparisons if model.signals else []):
+            signals.append({"model": model.label, "kind": f"{c.stated_protocol} vs logprob", "n": c.n,
+                            "a_ece": _num(c.stated_ece), "b_ece": _num(c.letter_ece), "a_auroc": _num(c.stated_auroc, ".2f"),
+                            "b_auroc": _num(c.letter_auroc, ".2f"), "pearson": _num(c.pearson, ".2f"), "spearman": _num(c.spearman, ".2f")})
+        for c in (model.signals.consistency if model.signals else []):
+            signals.append({"model": model.label, "kind": f"sampling consistency ({c.protocol}, {c.repetitions} samples)", "n": c.n_questions,
+                            "a_ece": _num(c.ece), "b_ece": "-", "a_auroc": _num(c.auroc, ".2f"), "b_auroc": "-", "pearson": "-", "spearman": "-"})
     common = []
     for r in results_list:
         for c in r.common_subset:
@@ -113,9 +130,10 @@ def context(results_list: list[Results]) -> dict:
         "missing": missing,
         "policies": POLICIES,
         "common": common,
-        "signal_protocols": protocols,
         "signals": signals,
         "groups": groups,
+        "recal": recal,
+        "recal_figures": recal_figures,
         "caveats": [c for r in results_list for c in caveats(r)],
         "provenance": [_provenance(r) for r in results_list],
     }

@@ -117,6 +117,34 @@ class GroupRow(_Model):
     ece: float | None
 
 
+class BeforeAfter(_Model):
+    before: Estimate
+    after: Estimate
+
+
+class TransferResult(_Model):
+    method: str
+    fitted_on: str
+    ece: BeforeAfter
+    brier: BeforeAfter
+
+
+class RecalibrationMethod(_Model):
+    method: str
+    cross_fit: dict[str, BeforeAfter]
+    holdout: dict[str, BeforeAfter]
+    reliability_after: Reliability
+
+
+class Recalibration(_Model):
+    folds: int
+    seed: int
+    stratified_by: str
+    n: int
+    methods: list[RecalibrationMethod]
+    transfer: list[TransferResult] = []
+
+
 class ProtocolResult(_Model):
     protocol: str
     protocol_sha256: str
@@ -128,6 +156,33 @@ class ProtocolResult(_Model):
     spread: dict[str, Spread]
     by_category: dict[str, GroupRow]
     by_subject: dict[str, GroupRow]
+    recalibration: Recalibration | None = None
+
+
+class SignalComparison(_Model):
+    stated_protocol: str
+    n: int
+    stated_ece: float | None
+    letter_ece: float | None
+    stated_auroc: float | None
+    letter_auroc: float | None
+    pearson: float | None
+    spearman: float | None
+
+
+class Consistency(_Model):
+    protocol: str
+    repetitions: int
+    n_questions: int
+    accuracy: float | None
+    mean_confidence: float | None
+    ece: float | None
+    auroc: float | None
+
+
+class Signals(_Model):
+    comparisons: list[SignalComparison]
+    consistency: list[Consistency]
 
 
 class ModelResult(_Model):
@@ -140,6 +195,7 @@ class ModelResult(_Model):
     parameters: float | None
     engine: dict[str, Any] | None
     protocols: list[ProtocolResult]
+    signals: Signals | None = None
 
 
 class SubsetRow(_Model):
@@ -320,6 +376,59 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
         by_category=_groups(items, "category", cfg),
         by_subject=_groups(items, "subject", cfg),
     )
+
+
+def _finite(x) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def signals(items: list[dict], protocols: list[str], *, repetitions: int, temperature: float, cfg) -> Signals:
+    """Stated confidence against the answer-letter probability on the same answers, and, with
+    repeated sampling at temperature > 0, sampling consistency (the share of samples agreeing
+    with the most common answer) as a third confidence signal."""
+    from scipy.stats import pearsonr, spearmanr
+
+    comparisons = []
+    letter = {(i["question_id"], i["repetition"]): i for i in items if i["protocol"] == "logprob" and i["status"] in PARSED}
+    for stated in (p for p in protocols if p != "logprob"):
+        pairs = [(i, letter[(i["question_id"], i["repetition"])]) for i in items
+                 if i["protocol"] == stated and i["status"] in PARSED and (i["question_id"], i["repetition"]) in letter]
+        if not letter or not pairs:
+            continue
+        ps = np.array([a["confidence"] for a, _ in pairs])
+        ys = np.array([float(a["correct"]) for a, _ in pairs])
+        pl = np.array([b["confidence"] for _, b in pairs])
+        yl = np.array([float(b["correct"]) for _, b in pairs])
+        varied = ps.std() > 0 and pl.std() > 0 and len(pairs) > 2
+        comparisons.append(SignalComparison(
+            stated_protocol=stated,
+            n=len(pairs),
+            stated_ece=metrics.ece(ps, ys, n_bins=cfg.n_bins),
+            letter_ece=metrics.ece(pl, yl, n_bins=cfg.n_bins),
+            stated_auroc=_finite(metrics.auroc(ps, ys)),
+            letter_auroc=_finite(metrics.auroc(pl, yl)),
+            pearson=_finite(pearsonr(ps, pl).statistic) if varied else None,
+            spearman=_finite(spearmanr(ps, pl).statistic) if varied else None,
+        ))
+    consistency = []
+    if repetitions > 1 and temperature > 0:
+        for protocol in protocols:
+            by_question: dict[str, list[dict]] = {}
+            for i in items:
+                if i["protocol"] == protocol and i["letter"] is not None:
+                    by_question.setdefault(i["question_id"], []).append(i)
+            conf, right = [], []
+            for answers in by_question.values():
+                letters = [a["letter"] for a in answers]
+                modal = max(sorted(set(letters)), key=letters.count)
+                conf.append(letters.count(modal) / repetitions)
+                right.append(float(modal == answers[0]["answer"]))
+            if conf:
+                c, r = np.array(conf), np.array(right)
+                consistency.append(Consistency(protocol=protocol, repetitions=repetitions, n_questions=len(conf),
+                                               accuracy=float(r.mean()), mean_confidence=float(c.mean()),
+                                               ece=metrics.ece(c, r, n_bins=cfg.n_bins), auroc=_finite(metrics.auroc(c, r))))
+    return Signals(comparisons=comparisons, consistency=consistency)
 
 
 def common_subsets(items_by_model: dict[str, list[dict]], protocols: list[str], cfg) -> list[CommonSubset]:

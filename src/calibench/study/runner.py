@@ -37,7 +37,7 @@ from calibench.models.letters import letter_probabilities
 from calibench.study.config import ModelConfig, StudyConfig
 from calibench.study.items import build_items
 from calibench.study.plan import plan_requests
-from calibench.study.results import Provenance, Results, common_subsets, protocol_result
+from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals
 from calibench.study.store import Store
 
 ENGINE_NOTE = (
@@ -202,6 +202,8 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
                                 repetitions=config.sampling.repetitions, cfg=config.metrics)
                 for name in config.protocols
             ],
+            "signals": signals(items, config.protocols, repetitions=config.sampling.repetitions,
+                               temperature=config.sampling.temperature, cfg=config.metrics),
         })
     provenance = Provenance(
         calibench_version=__version__,

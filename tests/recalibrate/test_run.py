@@ -1,0 +1,51 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from calibench.cli import main
+from calibench.recalibrate.run import recalibrate_run
+from calibench.study.run import load_results
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "run"
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    target = tmp_path / "run"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+def test_recalibration_is_written_into_results_and_the_report(run_dir, capsys):
+    assert main(["recalibrate", str(run_dir), "--folds", "3", "--method", "platt", "--method", "isotonic"]) == 0
+    results = load_results(run_dir)
+    done = [(m.name, p.protocol) for m in results.models for p in m.protocols if p.recalibration]
+    assert ("smollm2-135m", "verbalized-json") in done and ("qwen2.5-coder-0.5b", "logprob") in done
+    skipped = [(m.name, p.protocol) for m in results.models for p in m.protocols if p.recalibration is None]
+    assert ("smollm2-135m", "verbalized") in skipped  # nothing parsed, nothing to fit
+    recal = next(p for p in results.models[0].protocols if p.protocol == "verbalized-json").recalibration
+    assert [m.method for m in recal.methods] == ["platt", "isotonic"] and recal.folds == 3 and recal.n == 24
+    platt = recal.methods[0]
+    panel = next(p for p in results.models[0].protocols if p.protocol == "verbalized-json").panel
+    assert platt.cross_fit["ece"].before.value == pytest.approx(panel.metrics["ece"].value)
+    assert sum(platt.reliability_after.count) == 24
+    page = (run_dir / "report.html").read_text()
+    assert "Recalibration on held-out folds" in page and ("after isotonic" in page or "after platt" in page)
+
+
+def test_transfer_from_another_run(run_dir, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(FIXTURE, other)
+    results = recalibrate_run(run_dir, methods=("shift",), folds=3, transfer_from=other, n_boot=100)
+    proto = next(p for p in results.models[1].protocols if p.protocol == "verbalized-json")
+    (transfer,) = proto.recalibration.transfer
+    assert transfer.method == "shift" and "fixture (24 answers)" == transfer.fitted_on
+    # fitted on the same answers, the shift removes the whole gap: the mean matches accuracy
+    assert transfer.ece.after.value < transfer.ece.before.value
+
+
+def test_bad_method_is_one_line_exit_2(run_dir, capsys):
+    assert main(["recalibrate", str(run_dir), "--method", "voodoo"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown recalibration method(s) voodoo" in err and len(err.strip().splitlines()) == 1
