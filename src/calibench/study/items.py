@@ -30,6 +30,21 @@ def build_items(store: Store, model: str, groups: list[list[PlannedRequest]], pr
     return rows
 
 
+def read_response(reads: str, response: dict, question) -> tuple:
+    """What one stored response says under a protocol's reading: (Parsed, letter probabilities, reply text)."""
+    choice = (response.get("choices") or [{}])[0]
+    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    text = message.get("content") if isinstance(message.get("content"), str) else None
+    logprobs = choice.get("logprobs") if isinstance(choice.get("logprobs"), dict) else {}
+    letters = question.letters
+    if reads == "logprobs":
+        probs = letter_probabilities(logprobs.get("content"), letters)
+        return parse_logprobs(probs.probs if probs else None), probs, text
+    parsed = parse_reply(text, letters, kind=reads)
+    probs = letter_probabilities(logprobs.get("content"), letters, answer=parsed.letter) if parsed.letter else None
+    return parsed, probs, text
+
+
 def _item(model: str, protocol: str, reads: str, request: PlannedRequest, stored) -> dict:
     q = request.question
     row = {
@@ -49,17 +64,7 @@ def _item(model: str, protocol: str, reads: str, request: PlannedRequest, stored
                 "letter_probs": None, "letter_mass": None, "prompt_tokens": None, "completion_tokens": None,
                 "cached_tokens": None, "latency_s": None, "endpoint": None}
     response = stored.response
-    choice = (response.get("choices") or [{}])[0]
-    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
-    text = message.get("content") if isinstance(message.get("content"), str) else None
-    logprobs = choice.get("logprobs") if isinstance(choice.get("logprobs"), dict) else {}
-    letters = q.letters
-    if reads == "logprobs":
-        probs = letter_probabilities(logprobs.get("content"), letters)
-        parsed = parse_logprobs(probs.probs if probs else None)
-    else:
-        parsed = parse_reply(text, letters, kind=reads)
-        probs = letter_probabilities(logprobs.get("content"), letters, answer=parsed.letter) if parsed.letter else None
+    parsed, probs, text = read_response(reads, response, q)
     usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
     timings = response.get("timings") if isinstance(response.get("timings"), dict) else {}
     details = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}

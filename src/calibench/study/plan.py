@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from calibench.data.question import Question
 from calibench.elicit.protocols import PROTOCOLS, Protocol
+from calibench.models.client import SamplingOptions
 from calibench.study.config import SamplingConfig
 from calibench.study.store import request_key
 
@@ -22,7 +23,7 @@ class PlannedRequest:
     question: Question
     repetition: int
     messages: list[dict]
-    options: object  # SamplingOptions
+    options: SamplingOptions
 
     @property
     def body(self) -> dict:

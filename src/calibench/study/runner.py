@@ -28,14 +28,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from calibench import __version__
 from calibench.atomic import write_atomic
 from calibench.data import load_dataset, sample_study
-from calibench.elicit.parser import PARSED, parse_logprobs, parse_reply
+from calibench.elicit.parser import PARSED
 from calibench.elicit.protocols import PROTOCOLS
 from calibench.models.client import ChatClient, Endpoint, ModelRequestError
 from calibench.models.engine import LocalEngine
 from calibench.models.ladder import resolve
-from calibench.models.letters import letter_probabilities
 from calibench.study.config import ModelConfig, StudyConfig
-from calibench.study.items import build_items
+from calibench.study.items import build_items, read_response
 from calibench.study.plan import plan_requests
 from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals
 from calibench.study.store import Store
@@ -56,17 +55,6 @@ class ModelRun:
     parameters: float | None
     engine: dict | None
     groups: list
-
-
-def _quick_parse(protocol_name: str, response: dict, question) -> bool:
-    """Whether a just-stored response parses, for the progress bar's running parse rate."""
-    protocol = PROTOCOLS[protocol_name]
-    choice = (response.get("choices") or [{}])[0]
-    text = (choice.get("message") or {}).get("content")
-    if protocol.reads == "logprobs":
-        probs = letter_probabilities(((choice.get("logprobs") or {}).get("content")), question.letters)
-        return parse_logprobs(probs.probs if probs else None).status in PARSED
-    return parse_reply(text, question.letters, kind=protocol.reads).status in PARSED
 
 
 async def _ask_all(run: ModelRun, endpoints: list[Endpoint], store: Store, progress: Progress | None, concurrency: int) -> None:
@@ -98,7 +86,7 @@ async def _ask_all(run: ModelRun, endpoints: list[Endpoint], store: Store, progr
                         continue
                     record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
                     tried += 1
-                    parsed += _quick_parse(request.protocol.name, reply.raw, request.question)
+                    parsed += read_response(request.protocol.reads, reply.raw, request.question)[0].status in PARSED
             finished += 1
             if task is not None:
                 rate = finished / max(time.perf_counter() - started, 1e-9)
