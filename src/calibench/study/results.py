@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from calibench import metrics
 from calibench.elicit.parser import OK, PARSED, STATUSES
+from calibench.metrics.noise_floor import NoiseFloor
 from calibench.study.items import FAILED
 
 SCHEMA_VERSION = 1
@@ -48,15 +49,6 @@ class Reliability(_Model):
     accuracy_high: list[float]
     confidence_min: list[float]
     confidence_max: list[float]
-
-
-class NoiseFloor(_Model):
-    metric: str
-    n: int
-    mean: float
-    upper: float
-    quantile: float
-    n_sims: int
 
 
 class Panel(_Model):
@@ -90,8 +82,9 @@ class PolicyRow(_Model):
     brier: float | None
 
 
-class RunRow(_Model):
-    repetition: int
+class Summary(_Model):
+    """Complete-case summary of a subset of answers (a run, a category, a subject)."""
+
     n: int
     parse_rate: float
     accuracy: float | None
@@ -101,20 +94,15 @@ class RunRow(_Model):
     brier: float | None
 
 
+class RunRow(Summary):
+    repetition: int
+
+
 class Spread(_Model):
     mean: float
     sd: float
     min: float
     max: float
-
-
-class GroupRow(_Model):
-    n: int
-    parse_rate: float
-    accuracy: float | None
-    mean_confidence: float | None
-    overconfidence_gap: float | None
-    ece: float | None
 
 
 class BeforeAfter(_Model):
@@ -154,8 +142,8 @@ class ProtocolResult(_Model):
     missing_data: list[PolicyRow]
     runs: list[RunRow]
     spread: dict[str, Spread]
-    by_category: dict[str, GroupRow]
-    by_subject: dict[str, GroupRow]
+    by_category: dict[str, Summary]
+    by_subject: dict[str, Summary]
     recalibration: Recalibration | None = None
 
 
@@ -301,25 +289,22 @@ def _policy_row(items: list[dict], policy: str, cfg) -> PolicyRow:
     )
 
 
+def _summary(items: list[dict], cfg) -> dict:
+    p, y = _arrays(items, "complete_case")
+    have = p.size > 0
+    return {
+        "n": len(items),
+        "parse_rate": float(np.mean([i["status"] in PARSED for i in items])) if items else 0.0,
+        "accuracy": float(y.mean()) if have else None,
+        "mean_confidence": float(p.mean()) if have else None,
+        "overconfidence_gap": float(p.mean() - y.mean()) if have else None,
+        "ece": metrics.ece(p, y, n_bins=cfg.n_bins) if have else None,
+        "brier": metrics.brier(p, y) if have else None,
+    }
+
+
 def _run_rows(items: list[dict], repetitions: int, cfg) -> list[RunRow]:
-    rows = []
-    for r in range(repetitions):
-        subset = [i for i in items if i["repetition"] == r]
-        p, y = _arrays(subset, "complete_case")
-        have = p.size > 0
-        rows.append(
-            RunRow(
-                repetition=r,
-                n=len(subset),
-                parse_rate=float(np.mean([i["status"] in PARSED for i in subset])) if subset else 0.0,
-                accuracy=float(y.mean()) if have else None,
-                mean_confidence=float(p.mean()) if have else None,
-                overconfidence_gap=float(p.mean() - y.mean()) if have else None,
-                ece=metrics.ece(p, y, n_bins=cfg.n_bins) if have else None,
-                brier=metrics.brier(p, y) if have else None,
-            )
-        )
-    return rows
+    return [RunRow(repetition=r, **_summary([i for i in items if i["repetition"] == r], cfg)) for r in range(repetitions)]
 
 
 def _spread(rows: list[RunRow]) -> dict[str, Spread]:
@@ -332,21 +317,8 @@ def _spread(rows: list[RunRow]) -> dict[str, Spread]:
     return out
 
 
-def _groups(items: list[dict], field: str, cfg) -> dict[str, GroupRow]:
-    out = {}
-    for name in sorted({i[field] for i in items}):
-        subset = [i for i in items if i[field] == name]
-        p, y = _arrays(subset, "complete_case")
-        have = p.size > 0
-        out[name] = GroupRow(
-            n=len(subset),
-            parse_rate=float(np.mean([i["status"] in PARSED for i in subset])),
-            accuracy=float(y.mean()) if have else None,
-            mean_confidence=float(p.mean()) if have else None,
-            overconfidence_gap=float(p.mean() - y.mean()) if have else None,
-            ece=metrics.ece(p, y, n_bins=cfg.n_bins) if have else None,
-        )
-    return out
+def _groups(items: list[dict], field: str, cfg) -> dict[str, Summary]:
+    return {name: Summary(**_summary([i for i in items if i[field] == name], cfg)) for name in sorted({i[field] for i in items})}
 
 
 def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, repetitions: int, cfg) -> ProtocolResult:
