@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install models study bench golden data clean
+.PHONY: test test-all install models study bench bench-engine golden data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ $(GOLDEN_STAMP): tests/golden/requirements.txt pyproject.toml
 bench: $(STAMP) $(GOLDEN_STAMP)
 	$(BIN)/python benchmarks/bench_data.py
 	$(GOLDEN)/bin/python benchmarks/bench_metrics.py
+	$(BIN)/python benchmarks/bench_client.py
+
+# Questions per second on the embedded engine for every ladder model (about 10 minutes).
+bench-engine: $(MODELS_STAMP)
+	$(BIN)/python benchmarks/bench_engine.py
 
 # Recompute tests/golden/fixtures.json from the reference libraries.
 golden: $(GOLDEN_STAMP)

@@ -207,7 +207,15 @@ def _print_summary(run_dir: Path) -> None:
     from calibench.report import rich_table, rows, write_report
     from calibench.study import load_run
 
-    results = load_run(run_dir).results
+    run = load_run(run_dir)
+    results = run.results
+    failed = [i for i in run.items if i["status"] == "failed"]
+    if failed:
+        first = failed[0]["error"]
+        Console(stderr=True).print(
+            f"calibench: {len(failed)} answer(s) failed (first error: {first}); they are stored and retried "
+            "when you run the same command again", highlight=False, soft_wrap=True,
+        )
     console = Console()
     console.width = max(console.width, 110)  # the table needs the room; a pipe reports 80
     console.print(rich_table(rows(results), title=results.study))

@@ -141,6 +141,17 @@ def test_resume_after_a_crash_loses_and_repeats_nothing(fault_server, tmp_path, 
     assert len(load_run(cfg.out_dir).items) == 10 * 3
 
 
+def test_the_cli_says_when_answers_failed(fault_server, tmp_path, capsys):
+    from calibench.cli import main
+
+    fault_server.default = ("status", 400, "bad request")
+    code = main(["run", "--model", f"m@{fault_server.base_url}", "--limit", "1", "--protocol", "verbalized",
+                 "--out", str(tmp_path / "run"), "--quiet"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "1 answer(s) failed (first error: " in err and "HTTP 400" in err and "retried" in err
+
+
 def test_failed_requests_are_stored_then_retried_on_resume(fault_server, tmp_path):
     fault_server.default = ("status", 400, "bad request")
     cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 2})
