@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install models study bench bench-engine golden data clean
+.PHONY: test test-all install models study study-quick bench bench-engine golden data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(STAMP)
 # protocols on the embedded engine. Resumable: run it again after an interruption.
 study: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder.toml
+
+# The same with 60 questions (15 per category), for a quick look.
+study-quick: $(MODELS_STAMP)
+	$(BIN)/calibench run examples/offline-ladder.toml --quick
 
 test-all: $(STAMP) $(MODELS_STAMP)
 	$(BIN)/python -m pytest -q -m ''

@@ -157,6 +157,9 @@ def sample(dataset, seed, subjects, n_total, n_per_subject, strata, keep_duplica
     click.echo(json.dumps(drawn.manifest.to_dict(), indent=2, ensure_ascii=False))
 
 
+QUICK_N = 60
+
+
 def _model_option(value: str, api_key_env: str | None) -> dict:
     """--model NAME_OR_PATH runs locally; --model NAME@URL asks an OpenAI-compatible endpoint."""
     if "@http://" in value or "@https://" in value:
@@ -175,8 +178,9 @@ def _model_option(value: str, api_key_env: str | None) -> dict:
 @click.option("--repetitions", type=click.IntRange(min=1), default=None, help="Runs per question.")
 @click.option("--temperature", type=click.FloatRange(0, 2), default=None)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Run directory (default runs/NAME).")
+@click.option("--quick", is_flag=True, help="A quick look: 60 questions (15 per category) instead of 300.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temperature, out, quiet) -> None:
+def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temperature, out, quick, quiet) -> None:
     """Run (or resume) a study: from STUDY.toml, from flags, or both (flags win)."""
     from calibench.study import load_config, parse_config, run_study
 
@@ -189,6 +193,11 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
                                 ("sampling", "repetitions", repetitions), ("sampling", "temperature", temperature)):
         if value is not None:
             data.setdefault(section, {})[key] = value
+    if quick:
+        data.setdefault("data", {}).update({"n_total": QUICK_N, "n_per_subject": None})
+        data["name"] = f"{data.get('name', 'study')}-quick"
+        if data.get("out") and out is None:
+            data["out"] = f"{data['out']}-quick"
     if out is not None:
         data["out"] = str(out)
     if "models" not in data:

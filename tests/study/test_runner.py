@@ -69,6 +69,10 @@ def test_end_to_end_on_the_embedded_engine(tmp_path):
             assert proto.panel.metrics["brier"].value == pytest.approx(metrics.brier(p, y))
     logprob = next(p for p in model.protocols if p.protocol == "logprob")
     assert logprob.parse.parse_rate == 1.0  # the engine returns top logprobs: every item has a letter probability
+    t = model.timing
+    assert t.requests == 10 and t.sessions == 1 and t.floor_s > 0 and t.generated_tokens > 0
+    assert t.cached_tokens > 0  # the second protocol of each question reuses the first one's prefix
+    assert 0.95 <= t.wall_over_floor < 3  # one slot: the wall time covers the engine's compute
 
 
 @pytest.mark.skipif(not is_installed(LADDER["smollm2-135m"]), reason="smollm2-135m is not installed")
@@ -139,6 +143,16 @@ def test_resume_after_a_crash_loses_and_repeats_nothing(fault_server, tmp_path, 
     with Store(cfg.out_dir / "responses.sqlite") as store:
         assert store.count() == {"ok": 20, "failed": 0}
     assert len(load_run(cfg.out_dir).items) == 10 * 3
+
+
+def test_quick_preset(fault_server, tmp_path):
+    from calibench.cli import main
+
+    assert main(["run", "--model", f"m@{fault_server.base_url}", "--quick", "--protocol", "verbalized",
+                 "--out", str(tmp_path / "q"), "--quiet"]) == 0
+    run = load_run(tmp_path / "q")
+    assert len(run.items) == 60 and run.results.study == "study-quick"
+    assert run.results.models[0].timing.requests == 60 and run.results.models[0].timing.floor_s is None  # no engine timings
 
 
 def test_the_cli_says_when_answers_failed(fault_server, tmp_path, capsys):

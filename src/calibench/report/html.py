@@ -161,6 +161,11 @@ def _provenance(results: Results) -> dict:
         out.append((f"model {m.label}", f"{m.model_id} · sha256 {m.sha256 or '-'} · {m.source}"))
         if m.engine:
             out.append((f"engine {m.label}", ", ".join(f"{k}={v}" for k, v in m.engine.items() if k not in ("model", "model_sha256", "model_source"))))
+        if m.timing:
+            t = m.timing
+            floor = f"; engine compute {t.floor_s:.0f} s, wall/compute {t.wall_over_floor:.2f}" if t.floor_s else ""
+            out.append((f"asking {m.label}", f"{t.wall_s:.0f} s for {t.requests} requests in {t.sessions} sitting(s){floor}; "
+                        f"prompt tokens {t.prompt_tokens} new + {t.cached_tokens} cached, {t.generated_tokens} generated"))
     out += [("note", n) for n in p.notes]
     return {"study": results.study, "rows": out}
 

@@ -173,6 +173,24 @@ class Signals(_Model):
     consistency: list[Consistency]
 
 
+class Timing(_Model):
+    """Time spent asking one model, over every sitting of the run, beside the engine's own account.
+
+    ``floor_s`` is what the engine reports computing (prompt plus generation time, summed over
+    requests); ``wall_s / floor_s`` is the overhead on top of it, meaningful with one slot.
+    Remote endpoints report no timings, so their floor is None.
+    """
+
+    sessions: int
+    requests: int
+    wall_s: float
+    floor_s: float | None
+    wall_over_floor: float | None
+    prompt_tokens: int
+    cached_tokens: int
+    generated_tokens: int
+
+
 class ModelResult(_Model):
     name: str
     label: str
@@ -184,6 +202,7 @@ class ModelResult(_Model):
     engine: dict[str, Any] | None
     protocols: list[ProtocolResult]
     signals: Signals | None = None
+    timing: Timing | None = None
 
 
 class SubsetRow(_Model):
@@ -401,6 +420,24 @@ def signals(items: list[dict], protocols: list[str], *, repetitions: int, temper
                                                accuracy=float(r.mean()), mean_confidence=float(c.mean()),
                                                ece=metrics.ece(c, r, n_bins=cfg.n_bins), auroc=_finite(metrics.auroc(c, r))))
     return Signals(comparisons=comparisons, consistency=consistency)
+
+
+def timing(sessions: list[dict]) -> Timing | None:
+    """Sum a model's asking sessions (see :class:`Timing`); None if it was never asked anything."""
+    if not sessions:
+        return None
+    wall = sum(x["wall_s"] for x in sessions)
+    floor = sum(x["prompt_s"] + x["generation_s"] for x in sessions)
+    return Timing(
+        sessions=len(sessions),
+        requests=sum(x["requests"] for x in sessions),
+        wall_s=wall,
+        floor_s=floor or None,
+        wall_over_floor=wall / floor if floor else None,
+        prompt_tokens=sum(x["prompt_tokens"] for x in sessions),
+        cached_tokens=sum(x["cached_tokens"] for x in sessions),
+        generated_tokens=sum(x["generated_tokens"] for x in sessions),
+    )
 
 
 def common_subsets(items_by_model: dict[str, list[dict]], protocols: list[str], cfg) -> list[CommonSubset]:

@@ -36,7 +36,7 @@ from calibench.models.ladder import resolve
 from calibench.study.config import ModelConfig, StudyConfig
 from calibench.study.items import build_items, read_response
 from calibench.study.plan import plan_requests
-from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals
+from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, timing
 from calibench.study.store import Store
 
 ENGINE_NOTE = (
@@ -61,7 +61,9 @@ async def _ask_all(run: ModelRun, endpoints: list[Endpoint], store: Store, progr
     done = store.done_keys()
     todo = [g for g in run.groups if any(r.key not in done for r in g)]
     parsed = tried = finished = 0
+    engine = {"prompt_s": 0.0, "generation_s": 0.0, "prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
     started = time.perf_counter()
+    started_at = time.time()
     task = None
     if progress is not None:
         task = progress.add_task(run.config.display, total=len(run.groups), completed=len(run.groups) - len(todo), parse="", speed="")
@@ -87,12 +89,20 @@ async def _ask_all(run: ModelRun, endpoints: list[Endpoint], store: Store, progr
                     record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
                     tried += 1
                     parsed += read_response(request.protocol.reads, reply.raw, request.question)[0].status in PARSED
+                    t = reply.timings or {}
+                    engine["prompt_s"] += t.get("prompt_ms", 0.0) / 1e3
+                    engine["generation_s"] += t.get("predicted_ms", 0.0) / 1e3
+                    engine["prompt_tokens"] += int(t.get("prompt_n", 0))
+                    engine["cached_tokens"] += int(t.get("cache_n", 0))
+                    engine["generated_tokens"] += int(t.get("predicted_n", 0))
             finished += 1
             if task is not None:
                 rate = finished / max(time.perf_counter() - started, 1e-9)
                 progress.update(task, advance=1, parse=f"parsed {parsed / tried:.0%}" if tried else "", speed=f"{rate:.2f} q/s")
 
         await asyncio.gather(*[ask_group(g) for g in todo])
+    if tried:
+        store.add_session(run.config.display, started_at=started_at, wall_s=time.perf_counter() - started, requests=tried, **engine)
 
 
 def _resolve_model(cfg: ModelConfig):
@@ -146,7 +156,8 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
                 endpoints = [Endpoint(**e.model_dump()) for e in cfg.endpoints]
                 _drive(run, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints))
         items_by_model = {run.config.display: build_items(store, run.config.display, run.groups, config.protocols) for run in runs}
-    _write_outputs(config, sample, runs, items_by_model, started, out)
+        timings = {run.config.display: timing(store.sessions(run.config.display)) for run in runs}
+    _write_outputs(config, sample, runs, items_by_model, timings, started, out)
     return out
 
 
@@ -170,7 +181,7 @@ def _drive(run: ModelRun, endpoints, store, progress, concurrency) -> None:
         asyncio.run(_ask_all(run, endpoints, store, progress, concurrency))
 
 
-def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_model: dict, started: str, out: Path) -> None:
+def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_model: dict, timings: dict, started: str, out: Path) -> None:
     lines = [json.dumps(item, ensure_ascii=False) for items in items_by_model.values() for item in items]
     write_atomic(out / "items.jsonl", "\n".join(lines) + ("\n" if lines else ""))
     models = []
@@ -192,6 +203,7 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
             ],
             "signals": signals(items, config.protocols, repetitions=config.sampling.repetitions,
                                temperature=config.sampling.temperature, cfg=config.metrics),
+            "timing": timings[run.config.display],
         })
     provenance = Provenance(
         calibench_version=__version__,

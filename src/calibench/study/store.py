@@ -36,6 +36,17 @@ CREATE TABLE IF NOT EXISTS responses (
     stored_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS by_model ON responses (model, protocol);
+CREATE TABLE IF NOT EXISTS sessions (
+    model TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    wall_s REAL NOT NULL,
+    requests INTEGER NOT NULL,
+    prompt_s REAL NOT NULL,
+    generation_s REAL NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    cached_tokens INTEGER NOT NULL,
+    generated_tokens INTEGER NOT NULL
+);
 """
 
 
@@ -123,6 +134,19 @@ class Store:
         if row is None:
             return None
         return StoredResponse(row[0], row[1], row[2], row[3], row[4], bool(row[5]), json.loads(row[6]) if row[6] else None, *row[7:])
+
+    def add_session(self, model: str, *, started_at: float, wall_s: float, requests: int, prompt_s: float,
+                    generation_s: float, prompt_tokens: int, cached_tokens: int, generated_tokens: int) -> None:
+        """Record how long one sitting spent asking a model, and what the engine reported doing."""
+        self._db.execute(
+            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (model, started_at, wall_s, requests, prompt_s, generation_s, prompt_tokens, cached_tokens, generated_tokens),
+        )
+
+    def sessions(self, model: str) -> list[dict]:
+        cursor = self._db.execute("SELECT * FROM sessions WHERE model = ? ORDER BY started_at", (model,))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
 
     def count(self) -> dict[str, int]:
         ok, failed = self._db.execute("SELECT COALESCE(SUM(ok), 0), COALESCE(SUM(1 - ok), 0) FROM responses").fetchone()
