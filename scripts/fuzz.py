@@ -1,0 +1,84 @@
+"""Coverage-guided fuzzing of what reads untrusted text: the reply parser, the letter-probability
+reader and the dataset loaders (atheris, libFuzzer's engine for Python).
+
+Usage: python scripts/fuzz.py {parser,letters,loader} [libFuzzer flags, e.g. -max_total_time=1800]
+
+Needs ``pip install atheris`` (a prebuilt wheel). Each target checks the invariants the code
+promises: the parser never raises and never yields a confidence outside [0, 1] or a letter
+outside the question's options; the letter reader never raises and returns probabilities
+that sum to 1; a loader either returns valid questions or raises DatasetError, never anything
+else. Any violation is a crash, which libFuzzer saves as ``crash-*`` with the input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+
+import atheris
+
+with atheris.instrument_imports():
+    from calibench.data.loaders import DatasetError, load_file
+    from calibench.data.question import LETTERS
+    from calibench.elicit.parser import STATUSES, parse_reply
+    from calibench.models.letters import letter_probabilities
+
+_TMP = tempfile.mkdtemp(prefix="calibench-fuzz-")
+
+
+def parser(data: bytes) -> None:
+    fdp = atheris.FuzzedDataProvider(data)
+    letters = tuple(LETTERS[: fdp.ConsumeIntInRange(2, 10)])
+    kind = "json" if fdp.ConsumeBool() else "text"
+    text = fdp.ConsumeUnicodeNoSurrogates(fdp.remaining_bytes())
+    parsed = parse_reply(text, letters, kind=kind)
+    assert parsed.status in STATUSES, parsed
+    assert parsed.letter is None or parsed.letter in letters, parsed
+    assert parsed.confidence is None or (0.0 <= parsed.confidence <= 1.0), parsed
+
+
+def letters(data: bytes) -> None:
+    fdp = atheris.FuzzedDataProvider(data)
+    options = tuple(LETTERS[: fdp.ConsumeIntInRange(2, 10)])
+    try:
+        content = json.loads(fdp.ConsumeUnicodeNoSurrogates(fdp.remaining_bytes()))
+    except (ValueError, RecursionError):
+        return
+    if not isinstance(content, list):
+        return
+    result = letter_probabilities(content, options)
+    if result is not None:
+        assert math.isclose(sum(result.probs.values()), 1.0, rel_tol=1e-9), result
+        assert all(0.0 <= v <= 1.0 for v in result.probs.values()), result
+
+
+def loader(data: bytes) -> None:
+    fdp = atheris.FuzzedDataProvider(data)
+    suffix = ".jsonl" if fdp.ConsumeBool() else ".csv"
+    path = os.path.join(_TMP, "fuzz" + suffix)
+    with open(path, "wb") as fh:
+        fh.write(fdp.ConsumeBytes(fdp.remaining_bytes()))
+    try:
+        questions = load_file(path)
+    except DatasetError:
+        return
+    assert questions and all(q.answer in q.letters and 2 <= len(q.choices) <= 10 for q in questions)
+    assert len({q.id for q in questions}) == len(questions)
+
+
+TARGETS = {"parser": parser, "letters": letters, "loader": loader}
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in TARGETS:
+        raise SystemExit(f"usage: python scripts/fuzz.py {{{','.join(TARGETS)}}} [libFuzzer flags]")
+    target = TARGETS[sys.argv.pop(1)]
+    atheris.Setup(sys.argv, target)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
