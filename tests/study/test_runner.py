@@ -41,7 +41,9 @@ def stored_bodies(path):
 
 
 def test_shipped_json_schema_is_in_sync():
-    assert json.loads(SCHEMA_FILE.read_text()) == json.loads(json.dumps(json_schema()))
+    assert json.loads(SCHEMA_FILE.read_text()) == json.loads(json.dumps(json_schema())), (
+        "regenerate it: python -c 'from calibench.study.results import write_schema; write_schema()'"
+    )
 
 
 @pytest.mark.skipif(not is_installed(LADDER["smollm2-135m"]), reason="smollm2-135m is not installed (make test installs it)")

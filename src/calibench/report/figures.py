@@ -26,12 +26,6 @@ OVERCONFIDENT = "#f4d6d1"
 DOT = "#1f5aa6"
 
 
-def size_label(parameters: float | None) -> str:
-    if parameters is None:
-        return "?"
-    return f"{parameters / 1e9:g}B" if parameters >= 1e9 else f"{parameters / 1e6:g}M"
-
-
 def title_line(model: ModelResult, proto: ProtocolResult) -> str:
     """E.g. "qwen2.5-coder-1.5b: ECE 0.21 [0.17, 0.26] · gap +19pt · n=287 parsed (96% parse rate)"."""
     if proto.panel is None:

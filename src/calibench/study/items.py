@@ -8,7 +8,7 @@ with status ``failed`` and its error, so the counts always add up.
 
 from __future__ import annotations
 
-from calibench.elicit.parser import PARSED, parse_logprobs, parse_reply
+from calibench.elicit.parser import parse_logprobs, parse_reply
 from calibench.elicit.protocols import PROTOCOLS
 from calibench.models.letters import letter_probabilities
 from calibench.study.plan import PlannedRequest
@@ -86,7 +86,3 @@ def _item(model: str, protocol: str, reads: str, request: PlannedRequest, stored
         "latency_s": stored.latency_s,
         "endpoint": stored.endpoint,
     }
-
-
-def is_parsed(item: dict) -> bool:
-    return item["status"] in PARSED
