@@ -59,6 +59,8 @@ def test_ten_options_allowed(tmp_path):
     ("row", "message"),
     [
         ({**GOOD, "answer": "E"}, r"line 1, field 'answer': 'E' is not one of the option letters A, B, C"),
+        ({**GOOD, "answer": "AB"}, r"field 'answer': 'AB' is not one of the option letters"),  # found by scripts/fuzz.py
+        ({**GOOD, "answer": "BC"}, r"field 'answer': 'BC' is not one of the option letters"),
         ({**GOOD, "choices": ["only"]}, r"field 'choices': needs 2 to 10 options, got 1"),
         ({**GOOD, "choices": [str(i) for i in range(11)]}, r"needs 2 to 10 options, got 11"),
         ({**GOOD, "choices": "A or B"}, r"field 'choices': expected a list of option texts, got str"),

@@ -209,7 +209,7 @@ def _question(path: Path, line: int, index: int, dataset: str, record: dict) -> 
     for i, choice in enumerate(choices):
         if isinstance(choice, bool) or not isinstance(choice, (str, int, float)):
             raise fail("choices", f"option {LETTERS[i]} is {type(choice).__name__}, expected text")
-    letters = LETTERS[: len(choices)]
+    letters = tuple(LETTERS[: len(choices)])  # a tuple: "AB" must not pass as a substring of "ABCD"
     answer = text("answer").upper()
     if answer not in letters:
         raise fail("answer", f"{answer!r} is not one of the option letters {', '.join(letters)}")
