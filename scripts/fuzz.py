@@ -29,11 +29,16 @@ with atheris.instrument_imports():
 _TMP = tempfile.mkdtemp(prefix="calibench-fuzz-")
 
 
+def _split(data: bytes, head: int) -> tuple[bytes, str]:
+    """The first ``head`` bytes choose options; the rest is the input, decoded as UTF-8 (lossily),
+    so that a seed file is its header bytes followed by the text itself."""
+    return data[:head].ljust(head, b"\0"), data[head:].decode("utf-8", "replace")
+
+
 def parser(data: bytes) -> None:
-    fdp = atheris.FuzzedDataProvider(data)
-    letters = tuple(LETTERS[: fdp.ConsumeIntInRange(2, 10)])
-    kind = "json" if fdp.ConsumeBool() else "text"
-    text = fdp.ConsumeUnicodeNoSurrogates(fdp.remaining_bytes())
+    header, text = _split(data, 2)
+    letters = tuple(LETTERS[: 2 + header[0] % 9])
+    kind = "json" if header[1] % 2 else "text"
     parsed = parse_reply(text, letters, kind=kind)
     assert parsed.status in STATUSES, parsed
     assert parsed.letter is None or parsed.letter in letters, parsed
@@ -41,10 +46,10 @@ def parser(data: bytes) -> None:
 
 
 def letters(data: bytes) -> None:
-    fdp = atheris.FuzzedDataProvider(data)
-    options = tuple(LETTERS[: fdp.ConsumeIntInRange(2, 10)])
+    header, text = _split(data, 1)
+    options = tuple(LETTERS[: 2 + header[0] % 9])
     try:
-        content = json.loads(fdp.ConsumeUnicodeNoSurrogates(fdp.remaining_bytes()))
+        content = json.loads(text)
     except (ValueError, RecursionError):
         return
     if not isinstance(content, list):
@@ -56,11 +61,10 @@ def letters(data: bytes) -> None:
 
 
 def loader(data: bytes) -> None:
-    fdp = atheris.FuzzedDataProvider(data)
-    suffix = ".jsonl" if fdp.ConsumeBool() else ".csv"
+    suffix = ".jsonl" if data[:1] in (b"", b"\1") else ".csv"  # raw bytes after the first go to the file
     path = os.path.join(_TMP, "fuzz" + suffix)
     with open(path, "wb") as fh:
-        fh.write(fdp.ConsumeBytes(fdp.remaining_bytes()))
+        fh.write(data[1:])
     try:
         questions = load_file(path)
     except DatasetError:
