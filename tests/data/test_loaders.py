@@ -143,3 +143,27 @@ def test_question_guards_its_invariants():
         Question("x", "d", "s", "c", "q", ("a",), "A")
     with pytest.raises(ValueError, match="answer 'C' is not one of A, B"):
         Question("x", "d", "s", "c", "q", ("a", "b"), "C")
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SEED_CSV = b'id,question,A,B,C,D,answer\nq1,"What, really?",x,y,z,w,B\n'
+SEED_JSONL = json.dumps(GOOD).encode() + b"\n"
+
+
+@given(
+    st.one_of(st.binary(max_size=400), st.binary(max_size=60).map(lambda b: SEED_CSV + b), st.binary(max_size=60).map(lambda b: SEED_JSONL + b)),
+    st.sampled_from([".jsonl", ".csv"]),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_loaders_return_valid_questions_or_one_clear_error(tmp_path, data, suffix):
+    # a short run of what scripts/fuzz.py does for hours: anything but DatasetError is a bug
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_bytes(data)
+    try:
+        questions = load_file(path)
+    except DatasetError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert all(q.answer in q.letters for q in questions) and len({q.id for q in questions}) == len(questions)
