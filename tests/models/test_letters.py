@@ -41,6 +41,16 @@ def test_nothing_to_read():
     assert letter_probabilities([{"token": "E", "top_logprobs": [{"token": "E", "logprob": 0.0}]}], "ABCD") is None
 
 
+def test_values_that_are_no_log_probability_are_ignored():
+    # found by scripts/fuzz.py: a positive logprob of 7e12 overflowed math.exp
+    content = [{"token": "A", "logprob": -1.5, "top_logprobs": [
+        {"token": "A", "logprob": 7066116333008}, {"token": "B", "logprob": math.log(0.3)},
+        {"token": "C", "logprob": float("nan")}, {"token": "D", "logprob": "high"}, {"token": "A", "logprob": 1e-9},
+    ]}]
+    lp = letter_probabilities(content, "ABCD")
+    assert lp.raw["A"] == pytest_approx(1.0) and lp.raw["B"] == pytest_approx(0.3) and lp.raw["C"] == 0 and lp.raw["D"] == 0
+
+
 def test_normalise_token():
     assert [normalise_token(t) for t in (" B", "B.", "\"B\"", "(B)", "**B**", "B:", " Because")] == ["B", "B", "B", "B", "B", "B", "Because"]
 

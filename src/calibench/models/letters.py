@@ -8,6 +8,7 @@ probabilities of every top-logprob token that normalises to a letter are summed 
 letter. ``raw`` keeps those sums; ``probs`` renormalises them over the question's options,
 and ``mass`` (the raw total) says how much of the model's probability the options held.
 A letter missing from the top-k gets probability 0: the top-k list is all an endpoint gives.
+Entries that are no log-probability (positive, infinite, not a number) are ignored.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ def letter_probabilities(
                 continue
             letter = normalise_token(str(alt.get("token", "")))
             logprob = alt.get("logprob")
-            if letter in wanted and isinstance(logprob, (int, float)) and math.isfinite(logprob):
-                raw[letter] += math.exp(logprob)
+            # a log-probability is at most 0; anything else (a broken or hostile endpoint) is ignored
+            if letter in wanted and isinstance(logprob, (int, float)) and math.isfinite(logprob) and logprob <= 1e-6:
+                raw[letter] += math.exp(min(logprob, 0.0))
         mass = sum(raw.values())
         if not top or mass <= 0:
             return None
