@@ -39,6 +39,8 @@ def test_nothing_to_read():
     assert letter_probabilities([entry("Hello", {"Hello": -0.1})], "ABCD") is None
     assert letter_probabilities([{"token": "B", "logprob": -0.1, "top_logprobs": []}], "ABCD") is None
     assert letter_probabilities([{"token": "E", "top_logprobs": [{"token": "E", "logprob": 0.0}]}], "ABCD") is None
+    assert letter_probabilities([{"token": "A", "top_logprobs": 9961}], "ABCD") is None  # found by scripts/fuzz.py
+    assert letter_probabilities([{"token": "A", "top_logprobs": {"A": -0.1}}], "ABCD") is None
 
 
 def test_values_that_are_no_log_probability_are_ignored():

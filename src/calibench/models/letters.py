@@ -55,7 +55,8 @@ def letter_probabilities(
     for position, entry in enumerate(content):
         if not isinstance(entry, dict) or normalise_token(str(entry.get("token", ""))) not in target:
             continue
-        top = entry.get("top_logprobs") or []
+        top = entry.get("top_logprobs")
+        top = top if isinstance(top, list) else []
         raw = dict.fromkeys(letters, 0.0)
         for alt in top:
             if not isinstance(alt, dict):
