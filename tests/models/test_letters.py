@@ -35,6 +35,7 @@ def test_json_answer_token():
 
 def test_nothing_to_read():
     assert letter_probabilities(None, "ABCD") is None
+    assert letter_probabilities(5, "ABCD") is None and letter_probabilities({"token": "A"}, "ABCD") is None
     assert letter_probabilities([], "ABCD") is None
     assert letter_probabilities([entry("Hello", {"Hello": -0.1})], "ABCD") is None
     assert letter_probabilities([{"token": "B", "logprob": -0.1, "top_logprobs": []}], "ABCD") is None

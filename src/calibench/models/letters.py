@@ -48,7 +48,7 @@ def letter_probabilities(
     letter. Returns None when there are no logprobs, no generated token is the answer
     letter, or the answer position carries no top logprobs.
     """
-    if not content:
+    if not isinstance(content, list) or not content:
         return None
     wanted = set(letters)
     target = {answer} if answer is not None else wanted
