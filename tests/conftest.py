@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -24,13 +25,19 @@ class FaultServer:
     """Answers POST /v1/chat/completions from a script of behaviours, then with a default one.
 
     A behaviour is a tuple: ("ok", text), ("status", code, body, headers), ("raw", bytes),
-    ("slow", seconds), ("reset",). Every request is recorded (path, headers, body).
+    ("slow", seconds), ("drip", seconds between bytes), ("big", bytes of reply text), ("reset",).
+    With ``faults`` (behaviours) and ``fault_rate`` set, each unscripted request gets a
+    random one of them at that rate (seeded), the default otherwise. Every request is
+    recorded (path, headers, body).
     """
 
     def __init__(self):
         self.script: deque = deque()
         self.default = ("ok", "Answer: B\nConfidence: 80%")
         self.requests: list[dict] = []
+        self.faults: list[tuple] = []
+        self.fault_rate = 0.0
+        self.rng = random.Random(0)
         self.lock = threading.Lock()
         server = self
 
@@ -45,7 +52,12 @@ class FaultServer:
                 body = self.rfile.read(length)
                 with server.lock:
                     server.requests.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body)})
-                    action = server.script.popleft() if server.script else server.default
+                    if server.script:
+                        action = server.script.popleft()
+                    elif server.faults and server.rng.random() < server.fault_rate:
+                        action = server.rng.choice(server.faults)
+                    else:
+                        action = server.default
                 kind = action[0]
                 if kind == "reset":
                     self.close_connection = True
@@ -55,6 +67,22 @@ class FaultServer:
                     time.sleep(action[1])
                     action = ("ok", "late")
                     kind = "ok"
+                if kind == "big":
+                    action, kind = ("ok", "Answer: B\nConfidence: 80%\n" + "x" * action[1]), "ok"
+                if kind == "drip":
+                    payload = json.dumps(completion("Answer: B\nConfidence: 80%")).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    try:
+                        for i in range(len(payload)):
+                            self.wfile.write(payload[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(action[1])
+                    except OSError:  # the client gave up
+                        pass
+                    return
                 if kind == "ok":
                     self._send(200, json.dumps(completion(action[1])).encode())
                 elif kind == "raw":

@@ -65,11 +65,21 @@ class EngineConfig(_Strict):
     prompt_cache: bool = True
 
 
+class RetryConfig(_Strict):
+    """How failed requests are retried (see calibench.models.client.RetryPolicy)."""
+
+    max_attempts: int = Field(6, ge=1, le=100)
+    backoff_base_s: float = Field(0.5, ge=0)
+    backoff_max_s: float = Field(30.0, ge=0)
+    retry_after_max_s: float = Field(120.0, ge=0)
+
+
 class ModelConfig(_Strict):
     name: str = Field(min_length=1)
     label: str | None = None
     endpoints: list[EndpointConfig] = Field(default_factory=list)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
 
     @property
     def display(self) -> str:

@@ -30,7 +30,7 @@ from calibench.atomic import write_atomic
 from calibench.data import load_dataset, sample_study
 from calibench.elicit.parser import PARSED
 from calibench.elicit.protocols import PROTOCOLS
-from calibench.models.client import ChatClient, Endpoint, ModelRequestError
+from calibench.models.client import ChatClient, Endpoint, ModelRequestError, RetryPolicy
 from calibench.models.engine import LocalEngine
 from calibench.models.ladder import resolve
 from calibench.study.config import ModelConfig, StudyConfig
@@ -73,7 +73,7 @@ async def _ask_all(run: ModelRun, endpoints: list[Endpoint], store: Store, progr
         store.put(key=request.key, model=run.config.display, protocol=request.protocol.name, question_id=request.question.id,
                   repetition=request.repetition, request=request.body, **outcome)
 
-    async with ChatClient(run.model_id, endpoints) as client:
+    async with ChatClient(run.model_id, endpoints, retry=RetryPolicy(**run.config.retry.model_dump())) as client:
 
         async def ask_group(group) -> None:
             nonlocal parsed, tried, finished
