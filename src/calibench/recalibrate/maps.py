@@ -53,6 +53,16 @@ def _equal_mass_edges(x: np.ndarray, n_bins: int) -> np.ndarray:
     return np.unique(qs)
 
 
+def _bin_means(x: np.ndarray, targets: np.ndarray) -> tuple[list[float], list[float]]:
+    """Equal-mass bins of x, each mapped to the mean of ``targets`` in it (the overall mean if empty)."""
+    edges = _equal_mass_edges(x, _BINS)
+    idx = np.searchsorted(edges, x, side="right")
+    counts = np.bincount(idx, minlength=edges.size + 1)
+    sums = np.bincount(idx, weights=targets, minlength=edges.size + 1)
+    values = np.where(counts > 0, sums / np.maximum(counts, 1), targets.mean())
+    return edges.tolist(), values.tolist()
+
+
 @dataclass(frozen=True)
 class FrozenMap:
     """A fitted recalibration map: ``method``, its parameters, and ``transform(p)``."""
@@ -106,21 +116,13 @@ def fit(p, y, *, method: str = "temperature", seed: int = 0) -> FrozenMap:
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
         return FrozenMap(method, {"x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()})
     if method == "histogram":
-        edges = _equal_mass_edges(p, _BINS)
-        idx = np.searchsorted(edges, p, side="right")
-        counts = np.bincount(idx, minlength=edges.size + 1)
-        sums = np.bincount(idx, weights=y, minlength=edges.size + 1)
-        values = np.where(counts > 0, sums / np.maximum(counts, 1), y.mean())
-        return FrozenMap(method, {"edges": edges.tolist(), "values": values.tolist()})
+        edges, values = _bin_means(p, y)
+        return FrozenMap(method, {"edges": edges, "values": values})
     # scaling-binning: scale on one half, bin the scaled values of the other half
     order = np.random.default_rng(seed).permutation(p.size)
     half = max(1, p.size // 2)
     first, second = order[:half], order[half:] if p.size > 1 else order
     a, b = _fit_platt(_logits(p[first]), y[first])
     s = expit(a * _logits(p[second]) + b)
-    edges = _equal_mass_edges(s, _BINS)
-    idx = np.searchsorted(edges, s, side="right")
-    counts = np.bincount(idx, minlength=edges.size + 1)
-    sums = np.bincount(idx, weights=s, minlength=edges.size + 1)
-    values = np.where(counts > 0, sums / np.maximum(counts, 1), s.mean())
-    return FrozenMap(method, {"a": a, "b": b, "edges": edges.tolist(), "values": values.tolist()})
+    edges, values = _bin_means(s, s)
+    return FrozenMap(method, {"a": a, "b": b, "edges": edges, "values": values})

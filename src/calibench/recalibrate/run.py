@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from calibench import metrics
 from calibench.atomic import write_atomic
@@ -21,6 +20,7 @@ from calibench.study.results import (
     Reliability,
     Results,
     TransferResult,
+    policy_arrays,
 )
 from calibench.study.run import Run, load_run
 
@@ -28,11 +28,10 @@ COMPARED = ("ece", "brier", "brier_reliability", "brier_resolution", "auroc")
 
 
 def _pairs(items: list[dict], model: str, protocol: str):
-    chosen = [i for i in items if i["model"] == model and i["protocol"] == protocol and i["status"] in PARSED]
-    p = np.array([i["confidence"] for i in chosen], dtype=float)
-    y = np.array([float(i["correct"]) for i in chosen])
-    subjects = [i["subject"] for i in chosen]
-    return p, y, subjects
+    """The complete-case (confidence, correct) pairs of one model and protocol, with their subjects."""
+    chosen = [i for i in items if i["model"] == model and i["protocol"] == protocol]
+    p, y = policy_arrays(chosen, "complete_case")
+    return p, y, [i["subject"] for i in chosen if i["status"] in PARSED]
 
 
 def _before_after(report: dict) -> dict[str, BeforeAfter]:

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 from calibench import __version__
 from calibench.atomic import write_atomic
 from calibench.report import figures
+from calibench.report.format import estimate, num, pct, points
 from calibench.report.headline import caveats, headline
 from calibench.report.table import COLUMNS, markdown, ordered_models, rows
 from calibench.study.results import POLICIES, Results
@@ -23,24 +24,6 @@ _ENV = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
-
-
-def _pct(x) -> str:
-    return "-" if x is None else f"{x:.0%}"
-
-
-def _num(x, fmt=".3f") -> str:
-    return "-" if x is None else format(x, fmt)
-
-
-def _gap(x) -> str:
-    return "-" if x is None else f"{x * 100:+.0f}pt"
-
-
-def _est(e, fmt=".3f") -> str:
-    if e is None or e.value is None:
-        return "-"
-    return f"{format(e.value, fmt)} [{format(e.low, fmt)}, {format(e.high, fmt)}]"
 
 
 def merge(results: list[Results]) -> Results:
@@ -79,14 +62,14 @@ def context(results_list: list[Results]) -> dict:
                 for m in proto.recalibration.methods:
                     cf, ho = m.cross_fit, m.holdout
                     recal.append({"model": model.label, "protocol": proto.protocol, "method": m.method,
-                                  "ece_before": _est(cf["ece"].before), "ece_after": _est(cf["ece"].after),
-                                  "holdout_after": _est(ho["ece"].after),
+                                  "ece_before": estimate(cf["ece"].before), "ece_after": estimate(cf["ece"].after),
+                                  "holdout_after": estimate(ho["ece"].after),
                                   "rel": f"{cf['brier_reliability'].before.value:.3f} → {cf['brier_reliability'].after.value:.3f}",
                                   "res": f"{cf['brier_resolution'].before.value:.3f} → {cf['brier_resolution'].after.value:.3f}",
-                                  "auroc": f"{_num(cf['auroc'].before.value, '.2f')} → {_num(cf['auroc'].after.value, '.2f')}"})
+                                  "auroc": f"{num(cf['auroc'].before.value, '.2f')} → {num(cf['auroc'].after.value, '.2f')}"})
                 for t in proto.recalibration.transfer:
                     recal.append({"model": model.label, "protocol": proto.protocol, "method": f"{t.method}, fitted on {t.fitted_on}",
-                                  "ece_before": _est(t.ece.before), "ece_after": _est(t.ece.after), "holdout_after": "-",
+                                  "ece_before": estimate(t.ece.before), "ece_after": estimate(t.ece.after), "holdout_after": "-",
                                   "rel": "-", "res": "-", "auroc": "-"})
                 drawn = figures.before_after(model, proto)
                 if drawn is not None:
@@ -94,8 +77,8 @@ def context(results_list: list[Results]) -> dict:
                     plt.close(drawn[0])
             for r in proto.missing_data:
                 missing.append({"model": model.label, "protocol": proto.protocol, "policy": r.policy, "description": r.description,
-                                "n": r.n, "acc": _pct(r.accuracy), "conf": _pct(r.mean_confidence), "gap": _gap(r.overconfidence_gap),
-                                "ece": _est(r.ece), "brier": _num(r.brier)})
+                                "n": r.n, "acc": pct(r.accuracy), "conf": pct(r.mean_confidence), "gap": points(r.overconfidence_gap),
+                                "ece": estimate(r.ece), "brier": num(r.brier)})
             groups.append({
                 "model": model.label,
                 "protocol": proto.protocol,
@@ -104,17 +87,17 @@ def context(results_list: list[Results]) -> dict:
             })
         for c in (model.signals.comparisons if model.signals else []):
             signals.append({"model": model.label, "kind": f"{c.stated_protocol} vs logprob", "n": c.n,
-                            "a_ece": _num(c.stated_ece), "b_ece": _num(c.letter_ece), "a_auroc": _num(c.stated_auroc, ".2f"),
-                            "b_auroc": _num(c.letter_auroc, ".2f"), "pearson": _num(c.pearson, ".2f"), "spearman": _num(c.spearman, ".2f")})
+                            "a_ece": num(c.stated_ece), "b_ece": num(c.letter_ece), "a_auroc": num(c.stated_auroc, ".2f"),
+                            "b_auroc": num(c.letter_auroc, ".2f"), "pearson": num(c.pearson, ".2f"), "spearman": num(c.spearman, ".2f")})
         for c in (model.signals.consistency if model.signals else []):
             signals.append({"model": model.label, "kind": f"sampling consistency ({c.protocol}, {c.repetitions} samples)", "n": c.n_questions,
-                            "a_ece": _num(c.ece), "b_ece": "-", "a_auroc": _num(c.auroc, ".2f"), "b_auroc": "-", "pearson": "-", "spearman": "-"})
+                            "a_ece": num(c.ece), "b_ece": "-", "a_auroc": num(c.auroc, ".2f"), "b_auroc": "-", "pearson": "-", "spearman": "-"})
     common = []
     for r in results_list:
         for c in r.common_subset:
             common.append({"protocol": f"{c.protocol}, {r.study}", "n_questions": c.n_questions, "rows": [
-                {"model": name, "n": row.n, "acc": _pct(row.accuracy), "conf": _pct(row.mean_confidence),
-                 "gap": _gap(row.overconfidence_gap), "ece": _est(row.ece)} for name, row in c.models.items()]})
+                {"model": name, "n": row.n, "acc": pct(row.accuracy), "conf": pct(row.mean_confidence),
+                 "gap": points(row.overconfidence_gap), "ece": estimate(row.ece)} for name, row in c.models.items()]})
     n_boot = next((p.panel.options.get("n_boot") for m in results.models for p in m.protocols if p.panel), "-")
     return {
         "title": results.study,
@@ -140,8 +123,8 @@ def context(results_list: list[Results]) -> dict:
 
 
 def _group_row(name, g) -> dict:
-    return {"name": name, "n": g.n, "parse": _pct(g.parse_rate), "acc": _pct(g.accuracy), "conf": _pct(g.mean_confidence),
-            "gap": _gap(g.overconfidence_gap), "ece": _num(g.ece)}
+    return {"name": name, "n": g.n, "parse": pct(g.parse_rate), "acc": pct(g.accuracy), "conf": pct(g.mean_confidence),
+            "gap": points(g.overconfidence_gap), "ece": num(g.ece)}
 
 
 def _provenance(results: Results) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from calibench.report.format import estimate, gap_estimate, pct, points
 from calibench.study.results import ModelResult, ProtocolResult, Results
 
 COLUMNS = ("Model", "Protocol", "n", "Acc", "Conf", "Gap", "ECE", "Brier", "AUROC", "Parse")
@@ -14,24 +15,6 @@ def ordered_models(results: Results) -> list[ModelResult]:
     """Models by size where known (smallest first), otherwise in study order."""
     indexed = list(enumerate(results.models))
     return [m for _, m in sorted(indexed, key=lambda im: (im[1].parameters is None, im[1].parameters or 0, im[0]))]
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.0%}"
-
-
-def _ci(est, fmt: str) -> str:
-    if est is None or est.value is None:
-        return "-"
-    if est.low is None or est.high is None:
-        return format(est.value, fmt)
-    return f"{format(est.value, fmt)} [{format(est.low, fmt)}, {format(est.high, fmt)}]"
-
-
-def _gap(est) -> str:
-    if est is None or est.value is None:
-        return "-"
-    return f"{est.value * 100:+.0f}pt [{est.low * 100:+.0f}, {est.high * 100:+.0f}]"
 
 
 def rows(results: Results, protocols: list[str] | None = None) -> list[dict]:
@@ -51,13 +34,13 @@ def row(model: ModelResult, proto: ProtocolResult) -> dict:
         "Model": model.label,
         "Protocol": proto.protocol,
         "n": str(proto.panel.n if proto.panel else 0),
-        "Acc": _ci(m.get("accuracy"), ".0%") if m else "-",
-        "Conf": _ci(m.get("mean_confidence"), ".0%") if m else "-",
-        "Gap": _gap(m.get("overconfidence_gap")) if m else "-",
-        "ECE": _ci(m.get("ece"), ".3f") if m else "-",
-        "Brier": _ci(m.get("brier"), ".3f") if m else "-",
-        "AUROC": _ci(m.get("auroc"), ".2f") if m else "-",
-        "Parse": _pct(proto.parse.parse_rate),
+        "Acc": estimate(m.get("accuracy"), ".0%") if m else "-",
+        "Conf": estimate(m.get("mean_confidence"), ".0%") if m else "-",
+        "Gap": gap_estimate(m.get("overconfidence_gap")) if m else "-",
+        "ECE": estimate(m.get("ece"), ".3f") if m else "-",
+        "Brier": estimate(m.get("brier"), ".3f") if m else "-",
+        "AUROC": estimate(m.get("auroc"), ".2f") if m else "-",
+        "Parse": pct(proto.parse.parse_rate),
         "values": {k: (v.value if v else None) for k, v in m.items()},
     }
 
@@ -79,7 +62,7 @@ def rich_table(table_rows: list[dict], *, title: str) -> Table:
         v = r["values"]
         cells = {c: r[c] for c in COLUMNS}
         if v:
-            cells.update({"Acc": _pct(v["accuracy"]), "Conf": _pct(v["mean_confidence"]), "Gap": f"{v['overconfidence_gap'] * 100:+.0f}pt",
+            cells.update({"Acc": pct(v["accuracy"]), "Conf": pct(v["mean_confidence"]), "Gap": points(v["overconfidence_gap"]),
                           "Brier": f"{v['brier']:.3f}", "AUROC": "-" if v["auroc"] is None else f"{v['auroc']:.2f}"})
         table.add_row(*(cells[c] for c in COLUMNS))
     return table

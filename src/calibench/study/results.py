@@ -273,7 +273,8 @@ def _imputed(item: dict, policy: str) -> tuple[float, float] | None:
     return (0.0, 1.0) if right else (1.0, 0.0)
 
 
-def _arrays(items: list[dict], policy: str) -> tuple[np.ndarray, np.ndarray]:
+def policy_arrays(items: list[dict], policy: str) -> tuple[np.ndarray, np.ndarray]:
+    """Confidences and outcomes of ``items`` under a missing-data policy (see ``POLICIES``)."""
     pairs = []
     for item in items:
         if item["status"] in PARSED:
@@ -291,7 +292,7 @@ def _estimate(est) -> Estimate:
 
 
 def _policy_row(items: list[dict], policy: str, cfg) -> PolicyRow:
-    p, y = _arrays(items, policy)
+    p, y = policy_arrays(items, policy)
     if p.size == 0:
         return PolicyRow(policy=policy, description=POLICIES[policy], n=0, accuracy=None, mean_confidence=None,
                          overconfidence_gap=None, ece=None, brier=None)
@@ -309,7 +310,7 @@ def _policy_row(items: list[dict], policy: str, cfg) -> PolicyRow:
 
 
 def _summary(items: list[dict], cfg) -> dict:
-    p, y = _arrays(items, "complete_case")
+    p, y = policy_arrays(items, "complete_case")
     have = p.size > 0
     return {
         "n": len(items),
@@ -347,7 +348,7 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
         counts[item["status"]] += 1
     n = len(items)
     parsed = counts["ok"] + counts["lenient"]
-    p, y = _arrays(items, "complete_case")
+    p, y = policy_arrays(items, "complete_case")
     panel = None
     if p.size:
         groups = [i["question_id"] for i in items if i["status"] in PARSED] if repetitions > 1 else None
@@ -452,7 +453,7 @@ def common_subsets(items_by_model: dict[str, list[dict]], protocols: list[str], 
         if common:
             for model, items in items_by_model.items():
                 chosen = [i for i in items if i["protocol"] == protocol and (i["question_id"], i["repetition"]) in common]
-                p, y = _arrays(chosen, "complete_case")
+                p, y = policy_arrays(chosen, "complete_case")
                 ece = metrics.bootstrap_ci(p, y, "ece", n_boot=cfg.n_boot, seed=cfg.seed, n_bins=cfg.n_bins)
                 rows[model] = SubsetRow(n=int(p.size), accuracy=float(y.mean()), mean_confidence=float(p.mean()),
                                         overconfidence_gap=float(p.mean() - y.mean()), ece=_estimate(ece))

@@ -30,7 +30,7 @@ class Run:
 def load_results(path: str | Path) -> Results:
     """Load and validate ``results.json`` from a run directory (or the file itself)."""
     path = Path(path)
-    results_file = path / "results.json" if path.is_dir() or not path.suffix else path
+    results_file = path if path.is_file() else path / "results.json"
     if not results_file.is_file():
         raise CalibenchError(f"{path}: not a finished run (results.json is missing)")
     try:

@@ -13,6 +13,7 @@ Run directory: ``responses.sqlite`` (the store), ``config.json`` (the validated 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import platform
 import subprocess
@@ -174,10 +175,7 @@ def _progress(console: Console) -> Progress:
 
 
 def _drive(run: ModelRun, endpoints, store, progress, concurrency) -> None:
-    if progress is None:
-        asyncio.run(_ask_all(run, endpoints, store, None, concurrency))
-        return
-    with progress:
+    with progress or contextlib.nullcontext():
         asyncio.run(_ask_all(run, endpoints, store, progress, concurrency))
 
 
@@ -226,6 +224,4 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
         common_subset=common_subsets(items_by_model, config.protocols, config.metrics),
         provenance=provenance,
     )
-    # validated on construction; the round trip checks that what is written reads back under the schema
-    payload = Results.model_validate(json.loads(results.model_dump_json())).model_dump_json(indent=1)
-    write_atomic(out / "results.json", payload + "\n")
+    write_atomic(out / "results.json", results.model_dump_json(indent=1) + "\n")  # validated on construction
