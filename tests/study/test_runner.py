@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,9 @@ def test_end_to_end_on_the_embedded_engine(tmp_path):
             assert proto.panel.metrics["ece"].value == pytest.approx(metrics.ece(p, y))
             assert proto.panel.metrics["accuracy"].value == pytest.approx(y.mean())
             assert proto.panel.metrics["brier"].value == pytest.approx(metrics.brier(p, y))
+    # on the embedded engine the JSON reply is forced by llama.cpp's grammar: compact, bounded digits
+    compact = re.compile(r'\{"answer":"[ABCD]","confidence":-?(0|[1-9][0-9]{0,2})(\.[0-9]{1,4})?\}')
+    assert all(compact.fullmatch(i["raw_text"]) for i in run.items if i["protocol"] == "verbalized-json")
     logprob = next(p for p in model.protocols if p.protocol == "logprob")
     assert logprob.parse.parse_rate == 1.0  # the engine returns top logprobs: every item has a letter probability
     t = model.timing
@@ -90,11 +94,11 @@ def test_json_schema_does_not_pin_the_model_to_zero(tmp_path):
     questions = sample_study(load_dataset("mmlu")).questions[::19][:16]
     proto = PROTOCOLS["verbalized-json"]
 
-    async def confidences(url, integer):
+    async def confidences(url, integer, constraint="json-schema"):
         out = []
         async with ChatClient("m", [url]) as client:
             for q in questions:
-                options = proto.options(q, temperature=0.0, seed=0)
+                options = proto.options(q, temperature=0.0, seed=0, constraint=constraint)
                 if integer:
                     fmt = json.loads(json.dumps(options.response_format))
                     fmt["json_schema"]["schema"]["properties"]["confidence"] = {"type": "integer", "minimum": 0, "maximum": 100}
@@ -106,8 +110,10 @@ def test_json_schema_does_not_pin_the_model_to_zero(tmp_path):
     with LocalEngine("smollm2-135m", context=1024) as engine:
         ours = asyncio.run(confidences(engine.base_url, integer=False))
         integer = asyncio.run(confidences(engine.base_url, integer=True))
+        grammar = asyncio.run(confidences(engine.base_url, integer=False, constraint="grammar"))
     assert np.mean(integer == 0) >= 0.75  # the failure mode is real on this model
     assert np.mean(ours == 0) <= 0.25  # and our schema avoids it
+    assert np.mean(grammar == 0) <= 0.25  # and so does the compact grammar
 
 
 def test_remote_run_and_resume_asks_nothing_again(fault_server, tmp_path):

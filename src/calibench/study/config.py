@@ -80,6 +80,13 @@ class ModelConfig(_Strict):
     endpoints: list[EndpointConfig] = Field(default_factory=list)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     retry: RetryConfig = Field(default_factory=RetryConfig)
+    # How JSON replies are forced (see calibench.elicit.protocols): unset means llama.cpp's
+    # compact grammar on the embedded engine and the portable JSON schema on endpoints.
+    constraint: Literal["json-schema", "grammar"] | None = None
+
+    @property
+    def json_constraint(self) -> str:
+        return self.constraint or ("grammar" if self.local else "json-schema")
 
     @property
     def display(self) -> str:

@@ -42,9 +42,19 @@ def request_protocols(protocols: list[str]) -> list[Protocol]:
 
 
 def plan_requests(
-    *, model: str, model_sha256: str | None, questions: list[Question], protocols: list[str], sampling: SamplingConfig
+    *,
+    model: str,
+    model_sha256: str | None,
+    questions: list[Question],
+    protocols: list[str],
+    sampling: SamplingConfig,
+    constraint: str = "json-schema",
 ) -> list[list[PlannedRequest]]:
-    """Groups of requests, one group per (question, repetition), in the study's fixed order."""
+    """Groups of requests, one group per (question, repetition), in the study's fixed order.
+
+    ``constraint`` is how JSON protocols force their format (``"json-schema"`` or llama.cpp's
+    ``"grammar"``); it shapes the request, so it is part of each store key.
+    """
     senders = request_protocols(protocols)
     groups = []
     for question in questions:
@@ -52,7 +62,9 @@ def plan_requests(
             group = []
             for protocol in senders:
                 messages = protocol.messages(question)
-                options = protocol.options(question, temperature=sampling.temperature, seed=seed_for(sampling, repetition), top_p=sampling.top_p)
+                options = protocol.options(
+                    question, temperature=sampling.temperature, seed=seed_for(sampling, repetition), top_p=sampling.top_p, constraint=constraint
+                )
                 body = {"messages": messages, **options.body()}
                 key = request_key(
                     model=model,

@@ -143,14 +143,19 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
     with Store(out / "responses.sqlite") as store:
         for cfg in config.models:
             resolved, model_id, sha, source, params = _resolve_model(cfg)
-            groups = plan_requests(model=cfg.display, model_sha256=sha, questions=questions, protocols=config.protocols, sampling=config.sampling)
+            groups = plan_requests(model=cfg.display, model_sha256=sha, questions=questions, protocols=config.protocols,
+                                   sampling=config.sampling, constraint=cfg.json_constraint)
             run = ModelRun(cfg, model_id, sha, source, params, None, groups)
             runs.append(run)
+            engine = LocalEngine(resolved, threads=cfg.engine.threads, parallel=cfg.engine.parallel,
+                                 context=cfg.engine.context, prompt_cache=cfg.engine.prompt_cache) if cfg.local else None
+            run.engine = engine.settings if engine else None
+            stored = store.done_keys()
+            if all(r.key in stored for g in groups for r in g):
+                continue  # everything this model is asked is stored: no engine to start
             progress = _progress(console) if show_progress else None
-            if cfg.local:
-                with LocalEngine(resolved, threads=cfg.engine.threads, parallel=cfg.engine.parallel,
-                                 context=cfg.engine.context, prompt_cache=cfg.engine.prompt_cache) as engine:
-                    run.engine = engine.settings
+            if engine is not None:
+                with engine:
                     endpoints = [Endpoint(engine.base_url, max_concurrency=cfg.engine.parallel)]
                     _drive(run, endpoints, store, progress, cfg.engine.parallel)
             else:
