@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install models study study-quick bench bench-engine golden fuzz data clean
+.PHONY: test test-all install models study study-quick study-sampled publish-study bench bench-engine bench-scaling golden fuzz data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ study: $(MODELS_STAMP)
 study-quick: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder.toml --quick
 
+# The published study (docs/study/): the default study, three seeded verbalized-json runs at
+# temperature 0.7, cross-fitted recalibration, then the page written from the results.
+study-sampled: $(MODELS_STAMP)
+	$(BIN)/calibench run examples/offline-ladder-sampled.toml
+
+publish-study: study study-sampled
+	$(BIN)/calibench recalibrate runs/offline-ladder
+	$(BIN)/python scripts/publish_study.py
+
 test-all: $(STAMP) $(MODELS_STAMP)
 	$(BIN)/python -m pytest -q -m ''
 
@@ -63,6 +72,10 @@ bench: $(STAMP) $(GOLDEN_STAMP)
 # Questions per second on the embedded engine for every ladder model (about 10 minutes).
 bench-engine: $(MODELS_STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+
+# One llama.cpp endpoint against two (docs/scaling.md; about 10 minutes).
+bench-scaling: $(MODELS_STAMP)
+	$(BIN)/python benchmarks/bench_scaling.py
 
 # Recompute tests/golden/fixtures.json from the reference libraries.
 golden: $(GOLDEN_STAMP)

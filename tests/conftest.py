@@ -27,8 +27,9 @@ class FaultServer:
     A behaviour is a tuple: ("ok", text), ("status", code, body, headers), ("raw", bytes),
     ("slow", seconds), ("drip", seconds between bytes), ("big", bytes of reply text), ("reset",).
     With ``faults`` (behaviours) and ``fault_rate`` set, each unscripted request gets a
-    random one of them at that rate (seeded), the default otherwise. Every request is
-    recorded (path, headers, body).
+    random one of them at that rate (seeded), the default otherwise. The default may be a
+    function of the request body that returns a behaviour. Every request is recorded (path,
+    headers, body, arrival time).
     """
 
     def __init__(self):
@@ -51,13 +52,16 @@ class FaultServer:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 with server.lock:
-                    server.requests.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body)})
+                    body = json.loads(body)
+                    server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "t": time.time()})
                     if server.script:
                         action = server.script.popleft()
                     elif server.faults and server.rng.random() < server.fault_rate:
                         action = server.rng.choice(server.faults)
                     else:
                         action = server.default
+                if callable(action):
+                    action = action(body)
                 kind = action[0]
                 if kind == "reset":
                     self.close_connection = True
@@ -114,6 +118,14 @@ class FaultServer:
 
 @pytest.fixture
 def fault_server():
+    server = FaultServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def module_fault_server():
+    """One scripted server for a whole test module (for module-scoped set-ups)."""
     server = FaultServer()
     yield server
     server.close()

@@ -38,3 +38,26 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(CalibenchError, match="cannot be written"):
         write_atomic(tmp_path / "nope" / "x.txt", "x")
+
+
+def test_a_writer_killed_before_the_rename_leaves_the_old_file_and_a_temporary_that_is_removed(tmp_path):
+    import subprocess
+    import sys
+
+    from calibench.atomic import remove_stale_temporaries
+
+    path = tmp_path / "results.json"
+    path.write_text('{"old": true}')
+    script = (
+        "import os, signal, sys\n"
+        "from calibench import atomic\n"
+        "atomic.os.replace = lambda src, dst: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "atomic.write_atomic(sys.argv[1], '{\"new\": true}')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True)
+    assert proc.returncode == -9  # killed after writing the temporary, before renaming it
+    assert path.read_text() == '{"old": true}'
+    stale = list(tmp_path.glob(".*.tmp"))
+    assert len(stale) == 1 and stale[0].read_text() == '{"new": true}'
+    assert remove_stale_temporaries(tmp_path) == stale
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]

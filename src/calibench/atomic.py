@@ -34,3 +34,17 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files :func:`write_atomic` leaves in ``folder`` when its process
+    is killed between writing and renaming (``.<name>.<random>.tmp``); return them.
+
+    Call it before writing into a folder that one process writes at a time (a run directory).
+    """
+    removed = []
+    for path in Path(folder).glob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

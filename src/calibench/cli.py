@@ -281,17 +281,25 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
-        return 2
+        ctx = getattr(exc, "ctx", None)
+        where = f"{ctx.info_name}: " if ctx is not None and ctx.parent is not None else ""
+        return _fail(f"{where}{exc.format_message()}")
     except click.Abort:
         click.echo("calibench: interrupted", err=True)
         return 130
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     except CalibenchError as exc:
-        click.echo(f"calibench: error: {exc}", err=True)
-        return 2
+        return _fail(str(exc))
+    except OSError as exc:  # a path the operating system refused (permissions, full disk, ...)
+        return _fail(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
     return 0
+
+
+def _fail(message: str) -> int:
+    """Print one line (newlines inside a message, say from a file name, are flattened) and return 2."""
+    click.echo("calibench: error: " + " ".join(message.split()), err=True)
+    return 2
 
 
 if __name__ == "__main__":

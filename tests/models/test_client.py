@@ -141,6 +141,24 @@ def test_a_failing_endpoint_is_routed_around(fault_server):
         other.close()
 
 
+def test_a_preferred_endpoint_is_used_while_it_has_room_and_left_when_it_fails(fault_server):
+    # a question's second request goes where its first went: that server has the prefix cached
+    other = type(fault_server)()
+    try:
+
+        async def go(prefer):
+            async with ChatClient("m", [fault_server.base_url, other.base_url], retry=FAST) as client:
+                return [await client.chat(MESSAGES, prefer=prefer) for _ in range(6)]
+
+        assert {r.endpoint for r in asyncio.run(go(other.base_url))} == {other.base_url}
+        assert len(other.requests) == 6 and fault_server.requests == []
+        other.script.append(("status", 503, "down"))  # the first attempt fails: the retry may go anywhere
+        replies = asyncio.run(go(other.base_url))
+        assert replies[0].attempts == 2 and len(replies) == 6
+    finally:
+        other.close()
+
+
 def test_api_key_is_sent_but_never_shown(fault_server, monkeypatch, caplog, capsys, tmp_path):
     secret = "nvapi-SECRET-0123456789"
     monkeypatch.setenv("TEST_API_KEY", secret)

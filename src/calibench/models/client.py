@@ -51,6 +51,15 @@ class Endpoint:
         if not self.timeout_s > 0:
             raise CalibenchError(f"timeout_s must be positive, got {self.timeout_s}")
 
+    def api_key(self) -> str | None:
+        """The key held by the environment variable this endpoint names; None if it names none."""
+        if not self.api_key_env:
+            return None
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise CalibenchError(f"environment variable {self.api_key_env} (the API key for {self.base_url}) is not set")
+        return key
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -172,14 +181,8 @@ class ChatClient:
         self.model = model
         self.retry = retry or RetryPolicy()
         self._slots = [_Slot(e if isinstance(e, Endpoint) else Endpoint(e)) for e in endpoints]
-        self._keys: dict[int, str] = {}
-        for i, slot in enumerate(self._slots):
-            env = slot.endpoint.api_key_env
-            if env:
-                key = os.environ.get(env)
-                if not key:
-                    raise CalibenchError(f"environment variable {env} (the API key for {slot.endpoint.base_url}) is not set")
-                self._keys[i] = key
+        keys = [slot.endpoint.api_key() for slot in self._slots]
+        self._keys: dict[int, str] = {i: key for i, key in enumerate(keys) if key}
         self._rng = random.Random(seed)
         self._turn = itertools.count()
         self._http = httpx.AsyncClient(transport=transport, timeout=None, follow_redirects=False)
@@ -201,21 +204,29 @@ class ChatClient:
             text = text.replace(key, "***")
         return text
 
-    def _pick(self) -> int:
-        # most free capacity first; ties in turn, so idle endpoints share the load evenly
+    def _pick(self, prefer: str | None = None) -> int:
+        # the preferred endpoint while it has room (it holds the prompt prefix in its cache);
+        # otherwise most free capacity first, ties in turn, so idle endpoints share the load evenly
+        for i, slot in enumerate(self._slots):
+            if slot.endpoint.base_url == prefer and slot.in_flight < slot.endpoint.max_concurrency:
+                return i
         turn = next(self._turn)
         n = len(self._slots)
         order = [(turn + i) % n for i in range(n)]
         return max(order, key=lambda i: (self._slots[i].endpoint.max_concurrency - self._slots[i].in_flight) / self._slots[i].endpoint.max_concurrency)
 
-    async def chat(self, messages: list[dict], options: SamplingOptions | None = None) -> ChatResponse:
-        """Send one chat completion, retrying as the module docstring says; raise ModelRequestError on failure."""
+    async def chat(self, messages: list[dict], options: SamplingOptions | None = None, *, prefer: str | None = None) -> ChatResponse:
+        """Send one chat completion, retrying as the module docstring says; raise ModelRequestError on failure.
+
+        ``prefer`` names an endpoint (its base URL) to try first while it has free capacity:
+        the one that answered a request sharing this one's prompt prefix, which it may have cached.
+        """
         body = {"model": self.model, "messages": messages, **(options or SamplingOptions()).body()}
         payload = json.dumps(body).encode("utf-8")
         started = time.perf_counter()
         last: _Attempt | None = None
         for attempt in range(1, self.retry.max_attempts + 1):
-            index = self._pick()
+            index = self._pick(prefer if attempt == 1 else None)
             slot = self._slots[index]
             try:
                 async with slot.semaphore:

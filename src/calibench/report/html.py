@@ -12,7 +12,7 @@ import jinja2
 import matplotlib.pyplot as plt
 
 from calibench import __version__
-from calibench.atomic import write_atomic
+from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.report import figures
 from calibench.report.format import estimate, num, pct, points
 from calibench.report.headline import caveats, headline
@@ -161,6 +161,7 @@ def render_html(results_list: list[Results]) -> str:
 def write_report(results_list: list[Results], out_dir: Path) -> Path:
     """Write report.html, table.md and the figures (SVG and PNG) into ``out_dir``; return the page."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)
     merged = merge(results_list)
     for protocol in dict.fromkeys(p.protocol for m in merged.models for p in m.protocols):
         fig, _ = figures.small_multiples(merged, protocol)

@@ -34,7 +34,11 @@ def load_results(path: str | Path) -> Results:
     if not results_file.is_file():
         raise CalibenchError(f"{path}: not a finished run (results.json is missing)")
     try:
-        return Results.model_validate_json(results_file.read_bytes())
+        text = results_file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CalibenchError(f"{results_file}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        return Results.model_validate_json(text)
     except ValueError as exc:
         first = str(exc).splitlines()[0]
         raise CalibenchError(f"{results_file}: does not match the results schema ({first})") from None
@@ -47,8 +51,12 @@ def load_run(path: str | Path) -> Run:
     items_file = path / "items.jsonl"
     if not items_file.is_file():
         raise CalibenchError(f"{path}: not a finished run (items.jsonl is missing)")
+    try:
+        text = items_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CalibenchError(f"{items_file}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     items = []
-    for number, line in enumerate(items_file.read_text(encoding="utf-8").split("\n"), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             try:
                 items.append(json.loads(line))

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from calibench import __version__
-from calibench.atomic import write_atomic
+from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.data import load_dataset, sample_study
 from calibench.elicit.parser import PARSED
 from calibench.elicit.protocols import PROTOCOLS
@@ -78,16 +78,18 @@ async def _ask_all(run: ModelRun, endpoints: list[Endpoint], store: Store, progr
 
         async def ask_group(group) -> None:
             nonlocal parsed, tried, finished
-            async with gate:  # one question's requests back to back: they share a cached prefix
+            async with gate:  # one question's requests back to back, on one endpoint: they share a cached prefix
+                endpoint = None
                 for request in group:
                     if request.key in done:
                         continue
                     try:
-                        reply = await client.chat(request.messages, request.options)
+                        reply = await client.chat(request.messages, request.options, prefer=endpoint)
                     except ModelRequestError as exc:
                         record(request, error=str(exc), attempts=exc.attempts)
                         continue
                     record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
+                    endpoint = reply.endpoint
                     tried += 1
                     parsed += read_response(request.protocol.reads, reply.raw, request.question)[0].status in PARSED
                     t = reply.timings or {}
@@ -136,13 +138,19 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
         strata=data.strata,
     )
     questions = sample.questions[: data.limit] if data.limit else sample.questions
+    # whatever can refuse the study (a missing model file, an unset key) does so before the
+    # run directory is touched: a bad command leaves a stored run as it was
+    resolved_models = [_resolve_model(cfg) for cfg in config.models]
+    for cfg in config.models:
+        for e in cfg.endpoints:
+            Endpoint(**e.model_dump()).api_key()
     out = config.out_dir
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)  # left by a run killed mid-write
     write_atomic(out / "config.json", json.dumps(config.model_dump(mode="json"), indent=2))
     runs: list[ModelRun] = []
     with Store(out / "responses.sqlite") as store:
-        for cfg in config.models:
-            resolved, model_id, sha, source, params = _resolve_model(cfg)
+        for cfg, (resolved, model_id, sha, source, params) in zip(config.models, resolved_models):
             groups = plan_requests(model=cfg.display, model_sha256=sha, questions=questions, protocols=config.protocols,
                                    sampling=config.sampling, constraint=cfg.json_constraint)
             run = ModelRun(cfg, model_id, sha, source, params, None, groups)
