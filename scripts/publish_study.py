@@ -14,11 +14,11 @@ import shutil
 from pathlib import Path
 
 from calibench.report.figures import best_method
-from calibench.report.format import estimate, gap_estimate, pct, points
+from calibench.report.format import estimate, pct, points
 from calibench.report.headline import caveats, headline
 from calibench.report.table import markdown, ordered_models, rows
 from calibench.study.results import POLICIES, Results
-from calibench.study.run import load_results
+from calibench.study.run import load_results, load_run
 
 RUN_FILES = ("results.json", "items.jsonl", "report.html", "table.md")
 FIGURES = ("reliability-verbalized-json", "reliability-verbalized", "reliability-logprob", "trends")
@@ -81,7 +81,17 @@ def results_section(r: Results) -> list[str]:
     ]
 
 
-def parse_section(r: Results) -> list[str]:
+def letter_agreement(items: list[dict], model: str) -> tuple[int, int]:
+    """Questions where the free-text and the forced-format replies name the same letter, of those with both."""
+    letters: dict[str, dict[str, str]] = {}
+    for i in items:
+        if i["model"] == model and i["protocol"] in ("verbalized", "verbalized-json") and i["letter"]:
+            letters.setdefault(i["question_id"], {})[i["protocol"]] = i["letter"]
+    both = [v for v in letters.values() if len(v) == 2]
+    return sum(v["verbalized"] == v["verbalized-json"] for v in both), len(both)
+
+
+def parse_section(r: Results, items: list[dict]) -> list[str]:
     out = ["", "## Parse rates and what constrained decoding changed", ""]
     for m in ordered_models(r):
         free, forced = proto(m, "verbalized"), proto(m, "verbalized-json")
@@ -94,6 +104,10 @@ def parse_section(r: Results) -> list[str]:
             sentence += (f" On the answers each kept, accuracy {pct(fa['accuracy'].value)} → {pct(ja['accuracy'].value)}, "
                          f"mean confidence {pct(fa['mean_confidence'].value)} → {pct(ja['mean_confidence'].value)}, "
                          f"ECE {fa['ece'].value:.3f} → {ja['ece'].value:.3f}.")
+        same, both = letter_agreement(items, m.name)
+        if both:
+            sentence += (f" Forcing the format changes the answer itself: the two replies name the same letter on "
+                         f"{same} of the {both} questions where both name one ({same / both:.0%}).")
         if free.parse.parse_rate < 0.95 and free.panel:
             eces = {row.policy: row.ece.value for row in free.missing_data if row.ece is not None}
             lo, hi = min(eces, key=eces.get), max(eces, key=eces.get)
@@ -156,7 +170,8 @@ def recal_section(r: Results) -> list[str]:
 
 def signals_section(r: Results) -> list[str]:
     out = ["", "## Stated confidence against token probability", "",
-           "On the same answers (the letter read from the reply equals the most probable letter's, where both exist):", "",
+           "On the same questions (those where both the stated protocol and the letter probability gave an answer, "
+           "each scored on its own answer):", "",
            "| Model | stated protocol | n | stated ECE | letter-probability ECE | stated AUROC | letter AUROC | Spearman |",
            "|---|---|---|---|---|---|---|---|"]
     fmt = lambda x, f=".3f": "-" if x is None else format(x, f)  # noqa: E731
@@ -200,8 +215,8 @@ def caveat_section(r: Results, sampled: Results | None) -> list[str]:
     return out
 
 
-def write_readme(r: Results, sampled: Results | None) -> str:
-    lines = intro(r, sampled) + results_section(r) + parse_section(r) + noise_section(r) + recal_section(r) + signals_section(r)
+def write_readme(r: Results, items: list[dict], sampled: Results | None) -> str:
+    lines = intro(r, sampled) + results_section(r) + parse_section(r, items) + noise_section(r) + recal_section(r) + signals_section(r)
     if sampled is not None:
         lines += sampled_section(sampled)
     lines += caveat_section(r, sampled)
@@ -222,12 +237,13 @@ def main() -> None:
     parser.add_argument("--sampled", type=Path, default=Path("runs/offline-ladder-sampled"))
     parser.add_argument("--out", type=Path, default=Path("docs/study"))
     args = parser.parse_args()
-    results = load_results(args.run)
+    run = load_run(args.run)
+    results = run.results
     sampled = load_results(args.sampled) if (args.sampled / "results.json").exists() else None
     copy_run(args.run, args.out, RUN_FILES + tuple(f"{f}.{ext}" for f in FIGURES for ext in ("svg", "png")))
     if sampled is not None:
         copy_run(args.sampled, args.out / "sampled", RUN_FILES)
-    (args.out / "README.md").write_text(write_readme(results, sampled), encoding="utf-8")
+    (args.out / "README.md").write_text(write_readme(results, run.items, sampled), encoding="utf-8")
     print(f"wrote {args.out}/README.md")
 
 

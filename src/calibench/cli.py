@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     except CalibenchError as exc:
         return _fail(str(exc))
     except OSError as exc:  # a path the operating system refused (permissions, full disk, ...)
-        return _fail(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
+        return _fail(f"{str(exc.filename) + ': ' if exc.filename else ''}{exc.strerror or exc}")
     return 0
 
 

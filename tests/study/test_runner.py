@@ -259,3 +259,23 @@ def test_fixture_signals_pair_the_same_answers():
     pair = next(c for c in qwen.signals.comparisons if c.stated_protocol == "verbalized-json")
     proto = next(p for p in qwen.protocols if p.protocol == "verbalized-json")
     assert pair.n == proto.parse.parsed and pair.stated_ece == pytest.approx(proto.panel.metrics["ece"].value)
+
+
+def test_a_study_never_writes_its_key(fault_server, tmp_path, monkeypatch, capsys):
+    from calibench.cli import main
+
+    secret = "nvapi-STUDY-SECRET-42"
+    monkeypatch.setenv("STUDY_KEY", secret)
+    fault_server.script.append(("status", 401, f"invalid key {secret}"))  # echoed back in an error
+    code = main(["run", "--model", f"m@{fault_server.base_url}", "--api-key-env", "STUDY_KEY", "--limit", "3",
+                 "--out", str(tmp_path / "run"), "--quiet"])
+    assert code == 0
+    assert all(r["headers"]["Authorization"] == f"Bearer {secret}" for r in fault_server.requests)
+    with Store(tmp_path / "run" / "responses.sqlite") as store:
+        assert store.count()["failed"] == 1  # the 401 is stored as a failure, redacted
+    out, err = capsys.readouterr()
+    files = [p for p in (tmp_path / "run").rglob("*") if p.is_file()]
+    assert {"responses.sqlite", "results.json", "items.jsonl", "report.html", "config.json"} <= {p.name for p in files}
+    assert not any(secret.encode() in p.read_bytes() for p in files)
+    assert secret not in out + err
+    assert "***" in (tmp_path / "run" / "items.jsonl").read_text()

@@ -177,7 +177,9 @@ class Timing(_Model):
     """Time spent asking one model, over every sitting of the run, beside the engine's own account.
 
     ``floor_s`` is what the engine reports computing (prompt plus generation time, summed over
-    requests); ``wall_s / floor_s`` is the overhead on top of it, meaningful with one slot.
+    requests, and divided by the number of servers when several serve in parallel);
+    ``wall_s / floor_s`` is the overhead on top of it (with several servers, their imbalance
+    too), meaningful with one slot per server.
     Remote endpoints report no timings, so their floor is None.
     """
 
@@ -200,6 +202,7 @@ class ModelResult(_Model):
     local: bool
     parameters: float | None
     engine: dict[str, Any] | None
+    constraint: Literal["json-schema", "grammar"] | None = None  # how JSON replies were forced
     protocols: list[ProtocolResult]
     signals: Signals | None = None
     timing: Timing | None = None

@@ -1,7 +1,8 @@
 """The study runner: ask every model every question, store each response, then write the run.
 
-Per model, one engine (local models) or one client over its endpoints (remote ones) serves
-the whole run. Requests go out in the plan's fixed order, a question's protocols back to
+Per model, one client serves the whole run, over the model's endpoints (remote models) or
+over the embedded llama.cpp servers started for it (local models; two 1-thread servers on a
+2-core machine, see :class:`calibench.study.config.EngineConfig`). Requests go out in the plan's fixed order, a question's protocols back to
 back, so that the engine reuses their shared prefix; anything the store already holds is
 not asked again. The runner computes no metric: after asking, it builds items from the
 store and hands them to :mod:`calibench.study.results`.
@@ -93,8 +94,9 @@ async def _ask_all(run: ModelRun, endpoints: list[Endpoint], store: Store, progr
                     tried += 1
                     parsed += read_response(request.protocol.reads, reply.raw, request.question)[0].status in PARSED
                     t = reply.timings or {}
-                    engine["prompt_s"] += t.get("prompt_ms", 0.0) / 1e3
-                    engine["generation_s"] += t.get("predicted_ms", 0.0) / 1e3
+                    # compute per server: with several serving in parallel, their sum shared out
+                    engine["prompt_s"] += t.get("prompt_ms", 0.0) / 1e3 / len(endpoints)
+                    engine["generation_s"] += t.get("predicted_ms", 0.0) / 1e3 / len(endpoints)
                     engine["prompt_tokens"] += int(t.get("prompt_n", 0))
                     engine["cached_tokens"] += int(t.get("cache_n", 0))
                     engine["generated_tokens"] += int(t.get("predicted_n", 0))
@@ -155,17 +157,18 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
                                    sampling=config.sampling, constraint=cfg.json_constraint)
             run = ModelRun(cfg, model_id, sha, source, params, None, groups)
             runs.append(run)
-            engine = LocalEngine(resolved, threads=cfg.engine.threads, parallel=cfg.engine.parallel,
-                                 context=cfg.engine.context, prompt_cache=cfg.engine.prompt_cache) if cfg.local else None
-            run.engine = engine.settings if engine else None
+            e = cfg.engine
+            engines = [LocalEngine(resolved, threads=e.threads_each, parallel=e.parallel, context=e.context,
+                                   prompt_cache=e.prompt_cache) for _ in range(e.servers)] if cfg.local else []
+            run.engine = {**engines[0].settings, "instances": len(engines)} if engines else None
             stored = store.done_keys()
             if all(r.key in stored for g in groups for r in g):
                 continue  # everything this model is asked is stored: no engine to start
             progress = _progress(console) if show_progress else None
-            if engine is not None:
-                with engine:
-                    endpoints = [Endpoint(engine.base_url, max_concurrency=cfg.engine.parallel)]
-                    _drive(run, endpoints, store, progress, cfg.engine.parallel)
+            if engines:
+                with contextlib.ExitStack() as stack:
+                    endpoints = [Endpoint(stack.enter_context(engine).base_url, max_concurrency=e.parallel) for engine in engines]
+                    _drive(run, endpoints, store, progress, e.parallel * len(engines))
             else:
                 endpoints = [Endpoint(**e.model_dump()) for e in cfg.endpoints]
                 _drive(run, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints))
@@ -207,6 +210,7 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
             "local": run.config.local,
             "parameters": run.parameters,
             "engine": run.engine,
+            "constraint": run.config.json_constraint,
             "protocols": [
                 protocol_result(name, PROTOCOLS[name].sha256, [i for i in items if i["protocol"] == name],
                                 repetitions=config.sampling.repetitions, cfg=config.metrics)
