@@ -13,9 +13,10 @@ import argparse
 import shutil
 from pathlib import Path
 
+from calibench.models.ladder import parameter_label
 from calibench.report.figures import best_method
 from calibench.report.format import estimate, pct, points
-from calibench.report.headline import caveats, headline
+from calibench.report.headline import caveats, headline, overlap
 from calibench.report.table import markdown, ordered_models, rows
 from calibench.study.results import POLICIES, Results
 from calibench.study.run import load_results, load_run
@@ -28,14 +29,6 @@ def proto(model, name):
     return next((p for p in model.protocols if p.protocol == name), None)
 
 
-def overlap(a, b) -> bool:
-    return a.low <= b.high and b.low <= a.high
-
-
-def size(model) -> str:
-    return f"{model.parameters / 1e9:.2g}B" if model.parameters else "?"
-
-
 def intro(r: Results, sampled: Results | None) -> list[str]:
     p = r.provenance
     models = ordered_models(r)
@@ -44,7 +37,7 @@ def intro(r: Results, sampled: Results | None) -> list[str]:
     lines = [
         "# The offline scale study",
         "",
-        f"Three small open models that ship as PyPI packages ({', '.join(f'{m.label} ({size(m)})' for m in models)}) answer the "
+        f"Three small open models that ship as PyPI packages ({', '.join(f'{m.label} ({parameter_label(m.parameters)})' for m in models)}) answer the "
         f"same {n_q} MMLU questions ({len(subjects)} subjects, 4 per category) with a stated 0-100% confidence, on the "
         "embedded llama.cpp engine, offline, at temperature 0. Each question is asked under three protocols:",
         "",

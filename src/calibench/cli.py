@@ -19,7 +19,7 @@ from calibench.atomic import write_atomic
 from calibench.data import DATASETS, load_dataset, sample_study
 from calibench.data.sampler import DEFAULT_N_TOTAL, STRATA
 from calibench.errors import CalibenchError
-from calibench.models.ladder import LADDER, is_installed
+from calibench.models.ladder import LADDER, is_installed, parameter_label
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -90,8 +90,7 @@ def models(as_json: bool) -> None:
     for column in ("name", "params", "size", "installed", "licence"):
         table.add_column(column, justify="right" if column in ("params", "size") else "left")
     for row in rows:
-        params = f"{row['parameters'] / 1e9:g}B" if row["parameters"] >= 1e9 else f"{row['parameters'] / 1e6:g}M"
-        table.add_row(row["name"], params, f"{row['size_mb']} MB", "yes" if row["installed"] else "no", row["licence"])
+        table.add_row(row["name"], parameter_label(row["parameters"]), f"{row['size_mb']} MB", "yes" if row["installed"] else "no", row["licence"])
     console = Console()
     console.print(table)
     for row in rows:

@@ -230,3 +230,10 @@ def _verified_sha256(path: Path) -> str:
             digest.update(chunk)
     _remember(path, digest.hexdigest())
     return digest.hexdigest()
+
+
+def parameter_label(n: float | None) -> str:
+    """A parameter count: 1.5e9 -> "1.5B", 1.35e8 -> "135M"; None -> "?"."""
+    if n is None:
+        return "?"
+    return f"{n / 1e9:g}B" if n >= 1e9 else f"{n / 1e6:g}M"

@@ -173,21 +173,38 @@ def plot_trends(data: dict) -> plt.Figure:
     return fig
 
 
-def to_svg(fig: plt.Figure) -> str:
-    """The figure as an SVG string (text drawn as paths: no font needed to display it)."""
+def main_figures(results: Results):
+    """The report's figures by file stem, drawn one at a time (each closed when the caller moves
+    on): the reliability small multiples of every protocol, and the trends when model sizes are known."""
+    for protocol in dict.fromkeys(p.protocol for m in results.models for p in m.protocols):
+        fig, _ = small_multiples(results, protocol)
+        yield f"reliability-{protocol}", fig
+        plt.close(fig)
+    data = trend_data(results)
+    if any(p["parameters"] for points in data.values() for p in points):
+        fig = plot_trends(data)
+        yield "trends", fig
+        plt.close(fig)
+
+
+def _svg_document(fig: plt.Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
-    svg = buf.getvalue()
+    return buf.getvalue()
+
+
+def to_svg(fig: plt.Figure) -> str:
+    """The figure as inline SVG markup (text drawn as paths: no font needed to display it)."""
+    svg = _svg_document(fig)
     return svg[svg.index("<svg") :]
 
 
-def save(fig: plt.Figure, stem) -> list:
-    """Write ``stem``.svg and ``stem``.png (200 dpi), each atomically; return the paths."""
-    paths = []
-    for ext, kwargs in (("svg", {"metadata": {"Date": None}}), ("png", {"dpi": 200, "metadata": {"Software": None}})):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=ext, **kwargs)
-        path = stem.with_suffix(f".{ext}")
-        write_atomic(path, buf.getvalue())
-        paths.append(path)
-    return paths
+def save(fig: plt.Figure, stem) -> str:
+    """Write ``stem``.svg and ``stem``.png (200 dpi), each atomically; return the SVG markup
+    (as :func:`to_svg`), so that a page can inline the figure without drawing it again."""
+    svg = _svg_document(fig)
+    write_atomic(stem.with_suffix(".svg"), svg)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=200, metadata={"Software": None})
+    write_atomic(stem.with_suffix(".png"), png.getvalue())
+    return svg[svg.index("<svg") :]

@@ -31,3 +31,4 @@ def gap_estimate(est) -> str:
     if est is None or est.value is None:
         return "-"
     return f"{est.value * 100:+.0f}pt [{est.low * 100:+.0f}, {est.high * 100:+.0f}]"
+

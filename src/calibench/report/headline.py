@@ -13,6 +13,11 @@ from calibench.study.results import Results
 PREFERRED = ("verbalized-json", "verbalized", "logprob")
 
 
+def overlap(a, b) -> bool:
+    """Whether two estimates' confidence intervals overlap."""
+    return a.low <= b.high and b.low <= a.high
+
+
 def headline_protocol(results: Results) -> str | None:
     """The protocol the headline speaks of: the forced-format one when the study has it."""
     present = {p.protocol for m in results.models for p in m.protocols if p.panel is not None}
@@ -41,7 +46,6 @@ def headline(results: Results) -> list[str]:
         falling = all(b.value < a.value for a, b in zip(eces, eces[1:]))
         rising = all(b.value > a.value for a, b in zip(eces, eces[1:]))
         first, last = eces[0], eces[-1]
-        overlap = first.low <= last.high and last.low <= first.high
         if sized and falling:
             sentence = f"Calibration improves with scale ({protocol}): ECE {chain}."
         elif sized and rising:
@@ -50,7 +54,7 @@ def headline(results: Results) -> list[str]:
             sentence = f"Calibration does not change steadily with scale ({protocol}): ECE {chain}."
         else:
             sentence = f"ECE ({protocol}): {chain}."
-        if overlap:
+        if overlap(first, last):
             sentence += f" The 95% CIs of {labels[0]} and {labels[-1]} overlap, so that difference is not established."
         out.append(sentence)
     elif points:

@@ -40,21 +40,14 @@ def merge(results: list[Results]) -> Results:
     return first.model_copy(update={"study": " + ".join(r.study for r in results), "models": models, "common_subset": []})
 
 
-def context(results_list: list[Results]) -> dict:
-    """Everything the template shows, as plain values; figures rendered to inline SVG."""
+def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) -> dict:
+    """Everything the template shows, as plain values; figures as inline SVG (``svgs``, by
+    file stem, when the caller has drawn them already)."""
     results = merge(results_list)
-    protocols = list(dict.fromkeys(p.protocol for m in results.models for p in m.protocols))
-    reliability = []
-    for protocol in protocols:
-        fig, _ = figures.small_multiples(results, protocol)
-        reliability.append({"protocol": protocol, "svg": figures.to_svg(fig)})
-        plt.close(fig)
-    trend_data = figures.trend_data(results)
-    trends = None
-    if any(p["parameters"] for points in trend_data.values() for p in points):
-        fig = figures.plot_trends(trend_data)
-        trends = figures.to_svg(fig)
-        plt.close(fig)
+    if svgs is None:
+        svgs = {stem: figures.to_svg(fig) for stem, fig in figures.main_figures(results)}
+    reliability = [{"protocol": stem.removeprefix("reliability-"), "svg": svg} for stem, svg in svgs.items() if stem != "trends"]
+    trends = svgs.get("trends")
     missing, groups, signals, recal, recal_figures = [], [], [], [], []
     for model in ordered_models(results):
         for proto in model.protocols:
@@ -153,9 +146,9 @@ def _provenance(results: Results) -> dict:
     return {"study": results.study, "rows": out}
 
 
-def render_html(results_list: list[Results]) -> str:
-    """The report page as a string."""
-    return _ENV.get_template("report.html.j2").render(**context(results_list))
+def render_html(results_list: list[Results], *, svgs: dict[str, str] | None = None) -> str:
+    """The report page as a string (``svgs``: figures already drawn, see :func:`context`)."""
+    return _ENV.get_template("report.html.j2").render(**context(results_list, svgs=svgs))
 
 
 def write_report(results_list: list[Results], out_dir: Path) -> Path:
@@ -163,16 +156,8 @@ def write_report(results_list: list[Results], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)
     merged = merge(results_list)
-    for protocol in dict.fromkeys(p.protocol for m in merged.models for p in m.protocols):
-        fig, _ = figures.small_multiples(merged, protocol)
-        figures.save(fig, out_dir / f"reliability-{protocol}")
-        plt.close(fig)
-    data = figures.trend_data(merged)
-    if any(p["parameters"] for points in data.values() for p in points):
-        fig = figures.plot_trends(data)
-        figures.save(fig, out_dir / "trends")
-        plt.close(fig)
+    svgs = {stem: figures.save(fig, out_dir / stem) for stem, fig in figures.main_figures(merged)}
     write_atomic(out_dir / "table.md", markdown(rows(merged)))
     page = out_dir / "report.html"
-    write_atomic(page, render_html(results_list))
+    write_atomic(page, render_html(results_list, svgs=svgs))
     return page

@@ -21,12 +21,12 @@ def build_items(store: Store, model: str, groups: list[list[PlannedRequest]], pr
     """Every item of one model, in plan order (question, repetition, protocol)."""
     rows = []
     for group in groups:
-        by_protocol = {request.protocol.name: request for request in group}
+        # each stored response read once: logprob reads the same reply as verbalized
+        stored = {request.protocol.name: (request, store.get(request.key)) for request in group}
         for name in protocols:
             protocol = PROTOCOLS[name]
-            request = by_protocol[protocol.request_protocol]
-            stored = store.get(request.key)
-            rows.append(_item(model, name, protocol.reads, request, stored))
+            request, response = stored[protocol.request_protocol]
+            rows.append(_item(model, name, protocol.reads, request, response))
     return rows
 
 

@@ -59,9 +59,9 @@ class ModelRun:
     groups: list
 
 
-async def _ask_all(run: ModelRun, endpoints: list[Endpoint], store: Store, progress: Progress | None, concurrency: int) -> None:
-    done = store.done_keys()
-    todo = [g for g in run.groups if any(r.key not in done for r in g)]
+async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[Endpoint], store: Store,
+                   progress: Progress | None, concurrency: int) -> None:
+    """Ask the question groups in ``todo``, skipping the requests whose keys are ``done``."""
     parsed = tried = finished = 0
     engine = {"prompt_s": 0.0, "generation_s": 0.0, "prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
     started = time.perf_counter()
@@ -161,17 +161,18 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
             engines = [LocalEngine(resolved, threads=e.threads_each, parallel=e.parallel, context=e.context,
                                    prompt_cache=e.prompt_cache) for _ in range(e.servers)] if cfg.local else []
             run.engine = {**engines[0].settings, "instances": len(engines)} if engines else None
-            stored = store.done_keys()
-            if all(r.key in stored for g in groups for r in g):
+            done = store.done_keys()
+            todo = [g for g in groups if any(r.key not in done for r in g)]
+            if not todo:
                 continue  # everything this model is asked is stored: no engine to start
             progress = _progress(console) if show_progress else None
             if engines:
                 with contextlib.ExitStack() as stack:
                     endpoints = [Endpoint(stack.enter_context(engine).base_url, max_concurrency=e.parallel) for engine in engines]
-                    _drive(run, endpoints, store, progress, e.parallel * len(engines))
+                    _drive(run, todo, done, endpoints, store, progress, e.parallel * len(engines))
             else:
                 endpoints = [Endpoint(**e.model_dump()) for e in cfg.endpoints]
-                _drive(run, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints))
+                _drive(run, todo, done, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints))
         items_by_model = {run.config.display: build_items(store, run.config.display, run.groups, config.protocols) for run in runs}
         timings = {run.config.display: timing(store.sessions(run.config.display)) for run in runs}
     _write_outputs(config, sample, runs, items_by_model, timings, started, out)
@@ -190,9 +191,9 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _drive(run: ModelRun, endpoints, store, progress, concurrency) -> None:
+def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency) -> None:
     with progress or contextlib.nullcontext():
-        asyncio.run(_ask_all(run, endpoints, store, progress, concurrency))
+        asyncio.run(_ask_all(run, todo, done, endpoints, store, progress, concurrency))
 
 
 def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_model: dict, timings: dict, started: str, out: Path) -> None:
