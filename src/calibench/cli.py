@@ -171,7 +171,7 @@ def _model_option(value: str, api_key_env: str | None) -> dict:
 @click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--model", "models", multiple=True, help="Ladder name or .gguf path (local), or NAME@URL for an OpenAI-compatible endpoint. Repeatable.")
 @click.option("--api-key-env", default=None, help="Environment variable holding the key for --model NAME@URL endpoints.")
-@click.option("--protocol", "protocols", multiple=True, help="verbalized, verbalized-json or logprob. Repeatable.")
+@click.option("--protocol", "protocols", multiple=True, help="stated, logprob, p-true, verbalized or verbalized-json (default: all the models can run). Repeatable.")
 @click.option("--dataset", default=None, help="A vendored dataset name or a JSONL/CSV file.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Ask only the first N sampled questions.")
 @click.option("--repetitions", type=click.IntRange(min=1), default=None, help="Runs per question.")

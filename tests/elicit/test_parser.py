@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calibench.elicit.parser import STATUSES, parse_logprobs, parse_reply, read_confidence
+from calibench.elicit.parser import STATUSES, mark_scale_ambiguous, parse_logprobs, parse_reply, read_confidence
 
 ABCD = ("A", "B", "C", "D")
 
@@ -40,7 +40,24 @@ TABLE = [
     ('{"answer": "C"}', "json", "C", None, "no_confidence"),
     ('{"answer": "Z", "confidence": 50}', "json", None, None, "no_answer"),
     ('```json\n{"answer": "B", "confidence": 70}\n```', "json", "B", 0.7, "lenient"),
-    ('{"answer": "B", "confidence": 7', "json", "B", 0.07, "lenient"),
+    ('{"answer": "B", "confidence": 7', "json", "B", None, "truncated"),  # an object left open was cut
+    # what the previous parser read wrongly in the published study
+    ("A. 0.048 m", "text", "A", None, "no_confidence"),  # option text is no confidence
+    ("A. 15%\nB. 25%\nC. 50%\nD. 1% chance", "text", None, None, "option_echo"),
+    ("A. 3\nB. 4\n\nAnswer: B\nConfidence: 60%", "text", "B", 0.6, "lenient"),  # the list, then an answer
+    ("Answer: A barrelshaped chest\nConfidence: 80%", "text", None, None, "no_answer"),  # the article
+    ("Answer: A, C\nConfidence: 100%", "text", None, None, "ambiguous"),
+    ("The answer is A or B.", "text", None, None, "ambiguous"),
+    ("Answer: <letter>\nConfidence: 50%", "text", None, None, "template_echo"),
+    ("Answer: B\nConfidence: 0-100%", "text", "B", None, "template_echo"),
+    ("The answer is a bit tricky; I'd go with C. Confidence: 70%", "text", "C", 0.7, "lenient"),
+    ("I am 75% sure the answer is (D).", "text", "D", 0.75, "lenient"),
+    ('{"answer": "<letter>", "confidence": 50}', "json", None, None, "template_echo"),
+    ("85%", "number", None, 0.85, "ok"),
+    ("Confidence: 0.9", "number", None, 0.9, "ok"),
+    ('{"confidence": 70}', "number", None, 0.7, "ok"),
+    ("I would say about 60 percent", "number", None, None, "no_confidence"),
+    ("My confidence is 60 percent", "number", None, 0.6, "lenient"),
 ]
 
 
@@ -53,6 +70,40 @@ def test_real_looking_replies(reply, kind, letter, confidence, status):
         assert parsed.confidence is None
     else:
         assert parsed.confidence == pytest.approx(confidence)
+
+
+def test_a_number_at_the_end_of_a_cut_reply_is_not_read():
+    cut = parse_reply("Answer: B\nConfidence: 8", ABCD, finish_reason="length")
+    assert (cut.letter, cut.confidence, cut.status) == ("B", None, "truncated")
+    # complete before the cut: read
+    done = parse_reply("Answer: B\nConfidence: 85%\nThe reason is", ABCD, finish_reason="length")
+    assert (done.letter, done.confidence, done.status) == ("B", 0.85, "lenient")
+    assert parse_reply("Answer: B\nConfidence: 8", ABCD).confidence == pytest.approx(0.08)  # the model stopped there
+    assert parse_reply("The question asks which", ABCD, finish_reason="length").status == "truncated"
+    assert parse_reply("8", ABCD, kind="number", finish_reason="length").status == "truncated"
+
+
+def test_letter_and_option_text_that_disagree_are_ambiguous():
+    options = ("0", "40 m/s down", "True, False", "x")
+    assert parse_reply("A. 40 m/s down", ABCD, options=options).status == "ambiguous"
+    assert parse_reply("B. 40 m/s down\nConfidence: 90%", ABCD, options=options).letter == "B"
+    assert parse_reply("A. 0 m\nConfidence: 90%", ABCD, options=options).letter == "A"
+
+
+def test_the_article_is_option_a_only_when_option_a_follows():
+    options = ("A barrel-shaped chest", "Clubbing", "Cyanosis", "Wheeze")
+    parsed = parse_reply("Answer: A barrel-shaped chest\nConfidence: 80%", ABCD, options=options)
+    assert (parsed.letter, parsed.confidence) == ("A", 0.8)
+    assert parse_reply("Answer: A barrelshaped chest\nConfidence: 80%", ABCD, options=("x", "y", "z", "w")).letter is None
+
+
+def test_bare_zero_and_one_carry_their_probability_reading():
+    one = parse_reply('{"answer": "C", "confidence": 1}', ABCD, kind="json")
+    assert (one.confidence, one.alt_confidence) == (0.01, 1.0)
+    assert parse_reply('{"answer": "C", "confidence": 80}', ABCD, kind="json").alt_confidence is None
+    readings = [one, parse_reply('{"answer": "C", "confidence": 0.8}', ABCD, kind="json")]
+    assert [r.status for r in mark_scale_ambiguous(readings)] == ["scale_ambiguous", "ok"]
+    assert [r.status for r in mark_scale_ambiguous([one, one])] == ["ok", "ok"]  # never wrote a decimal: 1 means 1%
 
 
 def test_scale_is_recorded():
@@ -79,7 +130,7 @@ def test_logprob_reading():
     assert parse_logprobs(None).status == "no_answer"
 
 
-@given(st.text(max_size=300), st.sampled_from(["text", "json"]))
+@given(st.text(max_size=300), st.sampled_from(["text", "json", "number"]))
 @settings(max_examples=500, deadline=None)
 def test_never_raises_and_confidence_in_unit_interval(reply, kind):
     parsed = parse_reply(reply, ABCD, kind=kind)

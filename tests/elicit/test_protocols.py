@@ -1,20 +1,70 @@
 import pytest
 
 from calibench.data.question import Question
-from calibench.elicit.protocols import PROTOCOLS, SYSTEM_PROMPT, get_protocol, grammar
+from calibench.elicit.protocols import (
+    NUMBER_GRAMMAR,
+    PROTOCOLS,
+    REQUESTS,
+    SYSTEM_PROMPT,
+    get_protocol,
+    grammar,
+    request_protocols,
+)
 from calibench.errors import CalibenchError
 from calibench.study.config import parse_config
 
 Q = Question(id="q1", question="2 + 2 = ?", choices=("3", "4", "5", "6"), answer="B", subject="math", category="STEM", dataset="t")
+SHARED = "2 + 2 = ?\nA. 3\nB. 4\nC. 5\nD. 6\n\n"
 
 
-def test_messages_share_the_question_as_prefix():
-    verbal = PROTOCOLS["verbalized"].messages(Q)
-    json_ = PROTOCOLS["verbalized-json"].messages(Q)
-    assert verbal[0] == json_[0] == {"role": "system", "content": SYSTEM_PROMPT}
-    shared = "2 + 2 = ?\nA. 3\nB. 4\nC. 5\nD. 6\n\n"
-    assert verbal[1]["content"].startswith(shared) and json_[1]["content"].startswith(shared)
-    assert verbal[1]["content"] != json_[1]["content"]
+def test_every_request_shares_the_question_as_prefix():
+    for name, protocol in REQUESTS.items():
+        messages = protocol.messages(Q, answer="C")
+        assert messages[0] == {"role": "system", "content": SYSTEM_PROMPT}
+        assert messages[1]["content"].startswith(SHARED), name
+    assert "confiden" not in SYSTEM_PROMPT.lower()  # the answer read is asked without a word of confidence
+
+
+def test_the_answer_read_is_one_token_after_a_prefilled_answer():
+    answer = REQUESTS["answer"]
+    messages = answer.messages(Q)
+    assert messages[-1] == {"role": "assistant", "content": "Answer:"}
+    body = answer.options(Q, temperature=0.0, seed=0).body()
+    assert body["max_tokens"] == 1 and body["logprobs"] is True and body["top_logprobs"] >= 20
+    # vLLM continues a final assistant message only when asked to
+    vllm = answer.options(Q, temperature=0.0, seed=0, backend="vllm").body()
+    assert vllm["continue_final_message"] is True and vllm["add_generation_prompt"] is False
+    # no prefill: the model's own letter, constrained to the options
+    openai = answer.options(Q, temperature=0.0, seed=0, backend="openai").body()
+    assert openai["response_format"]["json_schema"]["schema"]["properties"]["answer"]["enum"] == ["A", "B", "C", "D"]
+    assert answer.messages(Q, backend="openai")[-1]["role"] == "user"
+    local_no_logprobs = answer.options(Q, temperature=0.0, seed=0, logprobs=False).body()
+    assert local_no_logprobs["grammar"] == 'root ::= "A" | "B" | "C" | "D"\n' and "logprobs" not in local_no_logprobs
+
+
+def test_follow_ups_continue_from_the_answer_letter():
+    stated, p_true = PROTOCOLS["stated"], PROTOCOLS["p-true"]
+    m = stated.messages(Q, answer="C")
+    assert m[2] == {"role": "assistant", "content": "Answer: C"}
+    assert m[3]["role"] == "user" and "how likely" in m[3]["content"].lower()
+    assert m[4] == {"role": "assistant", "content": "Confidence:"}  # llama.cpp: prefill, then the number grammar
+    body = stated.options(Q, temperature=0.0, seed=0).body()
+    assert body["grammar"] == NUMBER_GRAMMAR and "response_format" not in body
+    remote = stated.options(Q, temperature=0.0, seed=0, backend="openai").body()
+    assert remote["response_format"]["json_schema"]["schema"]["required"] == ["confidence"]
+    assert stated.messages(Q, answer="C", backend="openai")[-1]["role"] == "user"
+    assert p_true.messages(Q, answer="C")[-1]["content"] == "Is your answer correct? Reply True or False."
+    assert p_true.options(Q, temperature=0.0, seed=0).body()["max_tokens"] == 1
+    with pytest.raises(CalibenchError, match="its letter is needed"):
+        stated.messages(Q)
+
+
+def test_the_number_grammar_takes_either_scale():
+    import re
+
+    number = NUMBER_GRAMMAR.split("number ::= ")[1]
+    assert '" "? number "%"?' in NUMBER_GRAMMAR and '("." [0-9]{1,4})?' in number
+    assert re.search(r'\("0" \| \[1-9\] \[0-9\]\{0,2\}\)', number)
 
 
 def test_json_constraint_is_a_schema_or_a_compact_grammar():
@@ -25,26 +75,35 @@ def test_json_constraint_is_a_schema_or_a_compact_grammar():
     gbnf = proto.options(Q, temperature=0.0, seed=0, constraint="grammar").body()
     assert "response_format" not in gbnf  # llama.cpp refuses both at once
     assert gbnf["grammar"] == grammar(Q.letters)
-    assert '"{\\"answer\\":\\"" letter "\\",\\"confidence\\":" number "}"' in gbnf["grammar"]
-    assert 'letter ::= "A" | "B" | "C" | "D"' in gbnf["grammar"]
+    # a backend without grammars gets the schema whatever the setting
+    assert "response_format" in proto.options(Q, temperature=0.0, seed=0, constraint="grammar", backend="vllm").body()
     with pytest.raises(CalibenchError, match="unknown constraint"):
         proto.options(Q, temperature=0.0, seed=0, constraint="xml")
-    # the free-text protocol is not constrained either way
     assert "grammar" not in PROTOCOLS["verbalized"].options(Q, temperature=0.0, seed=0, constraint="grammar").body()
+
+
+def test_requests_in_a_fixed_order_answer_read_first():
+    assert [p.name for p in request_protocols(["verbalized", "stated"])] == ["answer", "stated", "verbalized"]
+    assert [p.name for p in request_protocols(["logprob"])] == ["answer"]
+    assert [p.name for p in request_protocols(["verbalized-json"])] == ["verbalized-json"]
 
 
 def test_hashes_cite_what_shapes_the_prompt():
     hashes = {name: p.sha256 for name, p in PROTOCOLS.items()}
-    assert len(set(hashes.values())) == 3
-    assert get_protocol("logprob").request_protocol == "verbalized"
+    assert len(set(hashes.values())) == len(PROTOCOLS)
+    assert get_protocol("logprob").request == "answer"
     with pytest.raises(CalibenchError, match="unknown protocol"):
         get_protocol("nope")
 
 
-def test_constraint_defaults_to_the_grammar_on_the_embedded_engine_only():
+def test_constraint_defaults_to_the_schema_and_backend_to_the_engine():
     cfg = parse_config({"models": [
         {"name": "smollm2-135m"},
         {"name": "remote", "endpoints": [{"base_url": "http://localhost:1/v1"}]},
-        {"name": "remote-llama", "endpoints": [{"base_url": "http://localhost:1/v1"}], "constraint": "grammar"},
+        {"name": "remote-llama", "endpoints": [{"base_url": "http://localhost:1/v1"}], "constraint": "grammar", "backend": "llama.cpp"},
     ]})
-    assert [m.json_constraint for m in cfg.models] == ["grammar", "json-schema", "grammar"]
+    assert [m.json_constraint for m in cfg.models] == ["json-schema", "json-schema", "grammar"]
+    assert [m.server for m in cfg.models] == ["llama.cpp", "openai", "llama.cpp"]
+    used = PROTOCOLS["stated"].constraint_used(constraint="json-schema", backend="llama.cpp", logprobs=True)
+    assert used == "prefill+grammar-number"
+    assert PROTOCOLS["logprob"].constraint_used(constraint="json-schema", backend="llama.cpp", logprobs=True) == "prefill"

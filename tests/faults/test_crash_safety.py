@@ -14,7 +14,7 @@ from pathlib import Path
 from calibench.study import parse_config, run_study
 from calibench.study.config import load_config
 
-N_QUESTIONS = 150
+N_QUESTIONS = 80
 KILLS = 6
 OUTPUTS = ("config.json", "items.jsonl", "results.json", "report.html", "table.md")
 
@@ -80,7 +80,7 @@ def normalized(out: Path) -> tuple:
 
 def write_config(path: Path, url: str, out: Path) -> Path:
     path.write_text(
-        f'name = "crash"\nout = "{out}"\nprotocols = ["verbalized", "verbalized-json", "logprob"]\n'
+        f'name = "crash"\nout = "{out}"\nprotocols = ["stated", "p-true", "verbalized", "verbalized-json"]\n'
         f"[data]\nn_total = {N_QUESTIONS}\n[metrics]\nn_boot = 100\n"
         f'[[models]]\nname = "m"\nendpoints = [{{ base_url = "{url}", max_concurrency = 4 }}]\n'
     )
@@ -97,7 +97,9 @@ def test_sigkill_at_random_points_then_resume(fault_server, tmp_path):
     config = write_config(tmp_path / "study.toml", fault_server.base_url, out)
     command = [sys.executable, "-m", "calibench", "run", str(config), "--quiet"]
     db = out / "responses.sqlite"
-    total = 2 * N_QUESTIONS  # verbalized and verbalized-json; logprob reads verbalized's reply
+    # the answer read, its follow-ups stated and p-true (built from the stored answer on resume),
+    # verbalized and verbalized-json
+    total = 5 * N_QUESTIONS
     rng = random.Random(20261128)
     kills = []  # (how the kill point was chosen, rows stored before, rows stored after)
     for attempt in range(KILLS):

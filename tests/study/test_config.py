@@ -8,9 +8,20 @@ from calibench.study import load_config, parse_config
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.toml"))
 
 
+def test_logprob_needs_prefill_and_logprobs():
+    remote = {"name": "r", "endpoints": [{"base_url": "http://localhost:1/v1"}]}
+    # unset: the default protocols the models can run
+    assert parse_config({"models": [remote]}).protocols == ["stated", "p-true", "verbalized", "verbalized-json"]
+    assert "logprob" in parse_config({"models": [{**remote, "backend": "vllm"}]}).protocols
+    with pytest.raises(CalibenchError, match=r"protocol logprob .* takes no assistant prefill \(backend 'openai'\)"):
+        parse_config({"models": [remote], "protocols": ["logprob"]})
+    with pytest.raises(CalibenchError, match=r"returns no logprobs"):
+        parse_config({"models": [{"name": "smollm2-135m", "logprobs": False}], "protocols": ["logprob"]})
+
+
 def test_defaults():
     cfg = parse_config({"models": [{"name": "smollm2-135m"}]})
-    assert cfg.protocols == ["verbalized", "verbalized-json", "logprob"]
+    assert cfg.protocols == ["stated", "logprob", "p-true", "verbalized", "verbalized-json"]
     assert cfg.sampling.temperature == 0.0 and cfg.sampling.repetitions == 1 and cfg.data.dataset == "mmlu"
     assert cfg.models[0].local and cfg.out_dir == Path("runs/study")
 
@@ -22,7 +33,7 @@ def test_defaults():
         ({"models": []}, r"models: List should have at least 1 item"),
         ({"models": [{"name": "a"}], "protocols": ["psychic"]}, r"unknown protocol\(s\) psychic"),
         ({"models": [{"name": "a", "engine": {"parallel": 0}}]}, r"models.0.engine.parallel: Input should be greater than or equal to 1"),
-        ({"models": [{"name": "a", "endpoints": [{"base_url": "localhost:8000"}]}]}, r"base_url: Value error, must start with http"),
+        ({"models": [{"name": "a", "endpoints": [{"base_url": "localhost:8000"}]}]}, r"base_url: must start with http"),
         ({"models": [{"name": "a"}], "sampling": {"temperature": "hot"}}, r"sampling.temperature: Input should be a valid number"),
         ({"models": [{"name": "a"}], "data": {"n_total": 0}}, r"data.n_total"),
         ({"models": [{"name": "a"}, {"name": "a"}]}, r"model names must be distinct"),

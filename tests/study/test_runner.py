@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from calibench import metrics
-from calibench.elicit.parser import PARSED
+from calibench.elicit.parser import PARSED, STATUSES
 from calibench.models.ladder import LADDER, is_installed
 from calibench.study import load_config, load_run, parse_config, run_study
 from calibench.study.results import SCHEMA_FILE, json_schema
@@ -52,12 +52,11 @@ def test_end_to_end_on_the_embedded_engine(tmp_path):
     cfg = parse_config({"name": "e2e", "out": str(tmp_path / "run"), "models": [{"name": "smollm2-135m", "engine": {"context": 1024}}],
                         "data": {"limit": 5}, "metrics": {"n_boot": 200}})
     run = load_run(run_study(cfg, show_progress=False))
-    assert len(run.items) == 5 * 3
-    statuses = {(i["protocol"], i["status"]) for i in run.items}
-    assert all(s in PARSED or s in ("no_answer", "no_confidence", "out_of_range", "empty", "failed") for _, s in statuses)
+    assert len(run.items) == 5 * 5
+    assert {i["status"] for i in run.items} <= set(STATUSES) | {"failed"}
     model = run.results.models[0]
     assert model.sha256 == LADDER["smollm2-135m"].sha256 and model.engine["model_sha256"] == model.sha256
-    assert run.results.provenance.dataset_manifest["ids"][:5] == [i["question_id"] for i in run.items if i["protocol"] == "verbalized"]
+    assert run.results.provenance.dataset_manifest["ids"][:5] == [i["question_id"] for i in run.items if i["protocol"] == "stated"]
     # every number in results.json is recomputed from items.jsonl
     for proto in model.protocols:
         items = [i for i in run.items if i["protocol"] == proto.protocol]
@@ -70,60 +69,74 @@ def test_end_to_end_on_the_embedded_engine(tmp_path):
             assert proto.panel.metrics["ece"].value == pytest.approx(metrics.ece(p, y))
             assert proto.panel.metrics["accuracy"].value == pytest.approx(y.mean())
             assert proto.panel.metrics["brier"].value == pytest.approx(metrics.brier(p, y))
-    # on the embedded engine the JSON reply is forced by llama.cpp's grammar: compact, bounded digits
-    compact = re.compile(r'\{"answer":"[ABCD]","confidence":-?(0|[1-9][0-9]{0,2})(\.[0-9]{1,4})?\}')
-    assert all(compact.fullmatch(i["raw_text"]) for i in run.items if i["protocol"] == "verbalized-json")
+    # the answer comes first: stated and p-true speak of the answer read's letter on every question
+    by = {(i["protocol"], i["question_id"]): i for i in run.items}
+    for qid in run.results.provenance.dataset_manifest["ids"][:5]:
+        read = by[("logprob", qid)]
+        assert read["letter"] == max(read["letter_probs"], key=read["letter_probs"].get) and read["answer_source"] == "logprobs"
+        assert by[("stated", qid)]["letter"] == by[("p-true", qid)]["letter"] == read["letter"]
+        assert by[("stated", qid)]["answer_source"] == "logprobs"
+        # only the number was constrained: "Confidence:" prefilled, then a number in either scale
+        assert re.fullmatch(r"Confidence: ?(0|[1-9][0-9]{0,2})(\.[0-9]{1,4})?%?", by[("stated", qid)]["raw_text"])
+        assert 0 <= by[("p-true", qid)]["confidence"] <= 1 and by[("p-true", qid)]["letter_mass"] > 0
     logprob = next(p for p in model.protocols if p.protocol == "logprob")
-    assert logprob.parse.parse_rate == 1.0  # the engine returns top logprobs: every item has a letter probability
+    assert logprob.parse.parse_rate == 1.0 and logprob.constraint == "prefill"
+    json_ = next(p for p in model.protocols if p.protocol == "verbalized-json")
+    assert json_.constraint == "json-schema" and json_.validity is not None and json_.validity.n == 5
     t = model.timing
-    assert t.requests == 10 and t.sessions == 1 and t.floor_s > 0 and t.generated_tokens > 0
-    assert t.cached_tokens > 0  # the second protocol of each question reuses the first one's prefix
+    assert t.requests == 25 and t.sessions == 1 and t.floor_s > 0 and t.generated_tokens > 0
+    assert t.cached_tokens > 0  # a question's later requests reuse the first one's prefix
     assert 0.95 <= t.wall_over_floor < 3  # one slot: the wall time covers the engine's compute
 
 
 @pytest.mark.skipif(not is_installed(LADDER["smollm2-135m"]), reason="smollm2-135m is not installed")
-def test_json_schema_does_not_pin_the_model_to_zero(tmp_path):
-    # Measured in the same run: SmolLM2-135M under our number schema vs under an integer 0-100
-    # schema, which cuts "0.8" off after its "0".
+def test_the_number_constraint_does_not_pin_the_model_to_zero(tmp_path):
+    # Measured in the same run: SmolLM2-135M's stated confidence (the second turn, after its own
+    # answer) under our number grammar (either scale) vs an integer-only 0-100 grammar, which
+    # cuts "0.8" off after its "0".
     import asyncio
 
     from calibench.data import load_dataset, sample_study
-    from calibench.elicit.protocols import PROTOCOLS
+    from calibench.elicit.protocols import NUMBER_GRAMMAR, PROTOCOLS
+    from calibench.elicit.parser import parse_reply
     from calibench.models import ChatClient, LocalEngine
 
     questions = sample_study(load_dataset("mmlu")).questions[::19][:16]
-    proto = PROTOCOLS["verbalized-json"]
+    stated = PROTOCOLS["stated"]
+    integer_only = 'root ::= " "? ("0" | [1-9] [0-9]{0,2}) "%"?\n'
 
-    async def confidences(url, integer, constraint="json-schema"):
+    async def confidences(url, grammar):
         out = []
         async with ChatClient("m", [url]) as client:
             for q in questions:
-                options = proto.options(q, temperature=0.0, seed=0, constraint=constraint)
-                if integer:
-                    fmt = json.loads(json.dumps(options.response_format))
-                    fmt["json_schema"]["schema"]["properties"]["confidence"] = {"type": "integer", "minimum": 0, "maximum": 100}
-                    options = type(options)(**{**options.__dict__, "response_format": fmt})
-                reply = await client.chat(proto.messages(q), options)
-                out.append(json.loads(reply.text)["confidence"])
+                options = stated.options(q, temperature=0.0, seed=0)
+                options = type(options)(**{**options.__dict__, "extra": {"grammar": grammar}})
+                reply = await client.chat(stated.messages(q, answer="A"), options)
+                out.append(parse_reply(reply.text, q.letters, kind="number").confidence)
         return np.array(out, dtype=float)
 
     with LocalEngine("smollm2-135m", context=1024) as engine:
-        ours = asyncio.run(confidences(engine.base_url, integer=False))
-        integer = asyncio.run(confidences(engine.base_url, integer=True))
-        grammar = asyncio.run(confidences(engine.base_url, integer=False, constraint="grammar"))
+        ours = asyncio.run(confidences(engine.base_url, NUMBER_GRAMMAR))
+        integer = asyncio.run(confidences(engine.base_url, integer_only))
     assert np.mean(integer == 0) >= 0.75  # the failure mode is real on this model
-    assert np.mean(ours == 0) <= 0.25  # and our schema avoids it
-    assert np.mean(grammar == 0) <= 0.25  # and so does the compact grammar
+    assert np.mean(ours == 0) <= 0.25  # and the number grammar avoids it
 
 
 def test_remote_run_and_resume_asks_nothing_again(fault_server, tmp_path):
     cfg = remote_config(fault_server.base_url, tmp_path)
     run_study(cfg, show_progress=False)
-    assert len(fault_server.requests) == 6 * 2  # verbalized and verbalized-json; logprob reads verbalized
+    # the answer read (the model's own letter: no prefill on a plain OpenAI-compatible API), its
+    # follow-ups stated and p-true, then verbalized and verbalized-json
+    assert len(fault_server.requests) == 6 * 5
+    assert cfg.protocols == ["stated", "p-true", "verbalized", "verbalized-json"]
+    follow_up = next(r["body"]["messages"] for r in fault_server.requests if len(r["body"]["messages"]) > 2)
+    assert follow_up[2] == {"role": "assistant", "content": "Answer: B"}  # the letter the server's first reply gave
     run_study(cfg, show_progress=False)
-    assert len(fault_server.requests) == 12
+    assert len(fault_server.requests) == 30  # a rerun rebuilds the follow-ups from the store and asks nothing
     run = load_run(cfg.out_dir)
-    assert [p.parse.parse_rate for p in run.results.models[0].protocols] == [1.0, 1.0, 0.0]  # no logprobs from this server
+    # no logprobs and no True/False from this server: p-true reads nothing
+    assert [p.parse.parse_rate for p in run.results.models[0].protocols] == [1.0, 0.0, 1.0, 1.0]
+    assert {i["answer_source"] for i in run.items if i["protocol"] == "stated"} == {"constrained-letter"}
 
 
 def test_resume_after_a_crash_loses_and_repeats_nothing(fault_server, tmp_path, monkeypatch):
@@ -149,8 +162,8 @@ def test_resume_after_a_crash_loses_and_repeats_nothing(fault_server, tmp_path, 
     assert not any(k in stored_first for k in keys[asked_before:])  # nothing stored was asked again
     assert set(keys) == stored_bodies(cfg.out_dir / "responses.sqlite")  # and nothing was lost
     with Store(cfg.out_dir / "responses.sqlite") as store:
-        assert store.count() == {"ok": 20, "failed": 0}
-    assert len(load_run(cfg.out_dir).items) == 10 * 3
+        assert store.count() == {"ok": 50, "failed": 0}  # five requests a question, follow-ups built from stored answers
+    assert len(load_run(cfg.out_dir).items) == 10 * 4
 
 
 def test_quick_preset(fault_server, tmp_path):
@@ -225,7 +238,7 @@ def test_items_as_a_dataframe(fault_server, tmp_path):
     pd = pytest.importorskip("pandas")
     cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 2})
     frame = load_run(run_study(cfg, show_progress=False)).items_frame()
-    assert isinstance(frame, pd.DataFrame) and len(frame) == 6 and "confidence" in frame.columns
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 2 * 4 and "confidence" in frame.columns
 
 
 def test_load_run_refuses_what_is_not_a_run(tmp_path):

@@ -55,20 +55,42 @@ def letter_probabilities(
     for position, entry in enumerate(content):
         if not isinstance(entry, dict) or normalise_token(str(entry.get("token", ""))) not in target:
             continue
-        top = entry.get("top_logprobs")
-        top = top if isinstance(top, list) else []
-        raw = dict.fromkeys(letters, 0.0)
-        for alt in top:
-            if not isinstance(alt, dict):
-                continue
-            letter = normalise_token(str(alt.get("token", "")))
-            logprob = alt.get("logprob")
-            # a log-probability is at most 0; anything else (a broken or hostile endpoint) is ignored
-            if letter in wanted and isinstance(logprob, (int, float)) and math.isfinite(logprob) and logprob <= 1e-6:
-                raw[letter] += math.exp(min(logprob, 0.0))
-        mass = sum(raw.values())
-        if not top or mass <= 0:
-            return None
-        probs = {k: v / mass for k, v in raw.items()}
-        return LetterProbabilities(position, str(entry.get("token")), probs, raw, min(mass, 1.0))
+        return letter_probabilities_at(entry, letters, position=position)
     return None
+
+
+def letter_probabilities_at(entry, letters, *, position: int = 0) -> LetterProbabilities | None:
+    """Letter probabilities at one generated position (``content[position]``), whatever token was
+    sampled there: the answer read asks for one token after a prefilled ``Answer:`` and reads its
+    top logprobs. None when the position carries no top logprobs or no letter's mass."""
+    raw = token_mass(entry, {letter: letter for letter in letters})
+    if raw is None:
+        return None
+    mass = sum(raw.values())
+    if mass <= 0:
+        return None
+    probs = {k: v / mass for k, v in raw.items()}
+    return LetterProbabilities(position, str(entry.get("token")), probs, raw, min(mass, 1.0))
+
+
+def token_mass(entry, names: dict[str, str]) -> dict[str, float] | None:
+    """Summed probability per name at one position: ``names`` maps a normalised token text to a
+    name (``{"A": "A"}``, or ``{"true": "true"}`` for P(True), matched lower-cased when the keys are).
+    None when the position carries no top logprobs."""
+    if not isinstance(entry, dict):
+        return None
+    top = entry.get("top_logprobs")
+    if not isinstance(top, list) or not top:
+        return None
+    lower = all(k == k.lower() for k in names)
+    raw = dict.fromkeys(names.values(), 0.0)
+    for alt in top:
+        if not isinstance(alt, dict):
+            continue
+        text = normalise_token(str(alt.get("token", "")))
+        name = names.get(text.lower() if lower else text)
+        logprob = alt.get("logprob")
+        # a log-probability is at most 0; anything else (a broken or hostile endpoint) is ignored
+        if name is not None and isinstance(logprob, (int, float)) and math.isfinite(logprob) and logprob <= 1e-6:
+            raw[name] += math.exp(min(logprob, 0.0))
+    return raw

@@ -10,7 +10,7 @@ from __future__ import annotations
 from calibench.report.table import ordered_models
 from calibench.study.results import Results
 
-PREFERRED = ("verbalized-json", "verbalized", "logprob")
+PREFERRED = ("stated", "verbalized-json", "verbalized", "logprob")
 
 
 def overlap(a, b) -> bool:
@@ -19,7 +19,7 @@ def overlap(a, b) -> bool:
 
 
 def headline_protocol(results: Results) -> str | None:
-    """The protocol the headline speaks of: the forced-format one when the study has it."""
+    """The protocol the headline speaks of: the two-stage stated confidence when the study has it."""
     present = {p.protocol for m in results.models for p in m.protocols if p.panel is not None}
     for name in PREFERRED:
         if name in present:
@@ -84,6 +84,20 @@ def caveats(results: Results) -> list[str]:
             if proto.panel is None:
                 out.append(f"{model.label} / {proto.protocol}: no answer parsed; nothing is measured.")
                 continue
+            v = proto.validity
+            if v is not None and v.distorting:
+                out.append(
+                    f"{model.label} / {proto.protocol} changes the answers it measures: accuracy {v.accuracy:.0%} against "
+                    f"{v.reference_accuracy:.0%} for the answer read on the same {v.n} questions (exact McNemar p = {v.mcnemar_p:.2g}; "
+                    f"the same letter on {v.agreement:.0%}). Its calibration describes answers the model gives under this format only."
+                )
+            if proto.positions is not None and proto.positions.tv_distance is not None and proto.positions.tv_distance >= 0.2:
+                pos = proto.positions
+                top = max(pos.answers, key=pos.answers.get)
+                out.append(
+                    f"{model.label} / {proto.protocol}: position bias: {pos.answers[top]:.0%} of its answers are {top} "
+                    f"(gold {pos.gold[top]:.0%}; total-variation distance {pos.tv_distance:.2f})."
+                )
             if rate < 0.95:
                 out.append(
                     f"{model.label} / {proto.protocol}: only {rate:.0%} of answers parsed; the metrics cover those "

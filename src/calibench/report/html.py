@@ -49,8 +49,10 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
     reliability = [{"protocol": stem.removeprefix("reliability-"), "svg": svg} for stem, svg in svgs.items() if stem != "trends"]
     trends = svgs.get("trends")
     missing, groups, signals, recal, recal_figures = [], [], [], [], []
+    elicitation = []
     for model in ordered_models(results):
         for proto in model.protocols:
+            elicitation.append(_elicitation_row(model.label, proto))
             if proto.recalibration is not None:
                 for m in proto.recalibration.methods:
                     cf, ho = m.cross_fit, m.holdout
@@ -109,9 +111,31 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         "signals": signals,
         "groups": groups,
         "recal": recal,
+        "elicitation": elicitation,
         "recal_figures": recal_figures,
         "caveats": [c for r in results_list for c in caveats(r)],
         "provenance": [_provenance(r) for r in results_list],
+    }
+
+
+def _elicitation_row(model: str, proto) -> dict:
+    """What the protocol did to the answers: validity against the answer read, position bias,
+    the most common stated value, option orders, scale ambiguity."""
+    v, pos, values, perm = proto.validity, proto.positions, proto.confidence_values, proto.permutations
+    scale = proto.scale_readings
+    return {
+        "model": model,
+        "protocol": proto.protocol,
+        "constraint": proto.constraint or "-",
+        "agreement": pct(v.agreement) if v else "-",
+        "accuracy": f"{pct(v.accuracy)} vs {pct(v.reference_accuracy)}" if v else "-",
+        "mcnemar": (f"{v.right_only_here}/{v.right_only_reference}, p={v.mcnemar_p:.2g}" + (" distorting" if v.distorting else "")) if v else "-",
+        "tv": num(pos.tv_distance, ".2f") if pos else "-",
+        "top_letter": (lambda a: f"{a} {pos.answers[a]:.0%} (gold {pos.gold[a]:.0%})")(max(pos.answers, key=pos.answers.get)) if pos else "-",
+        "top_value": f"{values.most_common:g} ({values.most_common_share:.0%})" if values and values.most_common is not None else "-",
+        "orders": (f"{perm.orders} orders: acc {pct(perm.debiased_accuracy)}, same letter {pct(perm.agreement)}") if perm else "-",
+        "scale": (f"{scale['percent'].n - (proto.panel.n if proto.panel else 0)} bare 0/1: ECE {num(scale['percent'].ece)} as %, "
+                  f"{num(scale['probability'].ece)} as probability") if scale else "-",
     }
 
 

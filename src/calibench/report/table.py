@@ -32,7 +32,7 @@ def row(model: ModelResult, proto: ProtocolResult) -> dict:
     m = proto.panel.metrics if proto.panel else {}
     return {
         "Model": model.label,
-        "Protocol": proto.protocol,
+        "Protocol": proto.protocol + (" (distorts answers)" if proto.validity is not None and proto.validity.distorting else ""),
         "n": str(proto.panel.n if proto.panel else 0),
         "Acc": estimate(m.get("accuracy"), ".0%") if m else "-",
         "Conf": estimate(m.get("mean_confidence"), ".0%") if m else "-",

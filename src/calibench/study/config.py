@@ -2,7 +2,7 @@
 
 ```toml
 name = "offline-ladder"
-protocols = ["verbalized", "verbalized-json", "logprob"]
+protocols = ["stated", "logprob", "p-true", "verbalized", "verbalized-json"]
 
 [data]
 dataset = "mmlu"          # or arc-challenge, commonsenseqa, medqa, or a JSONL/CSV path
@@ -32,7 +32,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from calibench.elicit.protocols import PROTOCOLS
+from calibench.elicit.protocols import BACKENDS, DEFAULT_PROTOCOLS, PROTOCOLS
 from calibench.errors import CalibenchError
 
 if sys.version_info >= (3, 11):
@@ -98,13 +98,31 @@ class ModelConfig(_Strict):
     endpoints: list[EndpointConfig] = Field(default_factory=list)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     retry: RetryConfig = Field(default_factory=RetryConfig)
-    # How JSON replies are forced (see calibench.elicit.protocols): unset means llama.cpp's
-    # compact grammar on the embedded engine and the portable JSON schema on endpoints.
+    # How verbalized-json's replies are forced (see calibench.elicit.protocols): the portable
+    # JSON schema unless set; llama.cpp's compact grammar moved a model's answers (the schema
+    # lets a model lay out JSON as it does unconstrained).
     constraint: Literal["json-schema", "grammar"] | None = None
+    # The server family behind the endpoints: what it accepts beyond the OpenAI API (assistant
+    # prefill, GBNF grammars). Unset: llama.cpp for the embedded engine, "openai" otherwise.
+    backend: Literal["llama.cpp", "vllm", "openai"] | None = None
+    # Whether the endpoints return logprobs (top_logprobs); the answer read and P(True) use them.
+    logprobs: bool = True
 
     @property
     def json_constraint(self) -> str:
-        return self.constraint or ("grammar" if self.local else "json-schema")
+        return self.constraint or "json-schema"
+
+    @property
+    def server(self) -> str:
+        return self.backend or ("llama.cpp" if self.local else "openai")
+
+    def refusal(self, protocol: str) -> str | None:
+        """Why this model cannot run ``protocol`` (one line), or None."""
+        if protocol == "logprob" and not (BACKENDS[self.server].prefill and self.logprobs):
+            missing = "returns no logprobs (logprobs = false)" if not self.logprobs else f"takes no assistant prefill (backend {self.server!r})"
+            return (f"model {self.display}: protocol logprob reads the letter distribution after a prefilled 'Answer:', but the endpoint "
+                    f"{missing}; set backend = \"llama.cpp\" or \"vllm\" if the server is one, or leave logprob out")
+        return None
 
     @property
     def display(self) -> str:
@@ -123,6 +141,8 @@ class DataConfig(_Strict):
     n_per_subject: int | None = Field(None, ge=1)
     strata: Literal["category", "subject", "proportional"] = "category"
     limit: int | None = Field(None, ge=1)
+    # ask each question in k option orders (cyclic rotations; 1: as written)
+    permutations: int = Field(1, ge=1, le=10)
 
     @field_validator("n_total")
     @classmethod
@@ -148,7 +168,8 @@ class MetricsConfig(_Strict):
 class StudyConfig(_Strict):
     name: str = Field("study", min_length=1)
     out: str | None = None
-    protocols: list[str] = Field(default_factory=lambda: list(PROTOCOLS))
+    # unset: every default protocol the models can run (logprob needs prefill and logprobs)
+    protocols: list[str] | None = None
     models: list[ModelConfig] = Field(min_length=1)
     data: DataConfig = Field(default_factory=DataConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
@@ -156,7 +177,9 @@ class StudyConfig(_Strict):
 
     @field_validator("protocols")
     @classmethod
-    def _known_protocols(cls, v: list[str]) -> list[str]:
+    def _known_protocols(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
         unknown = [p for p in v if p not in PROTOCOLS]
         if unknown:
             raise ValueError(f"unknown protocol(s) {', '.join(unknown)}; known: {', '.join(PROTOCOLS)}")
@@ -172,6 +195,17 @@ class StudyConfig(_Strict):
             raise ValueError(f"model names must be distinct (give each a label): {', '.join(repeated)}")
         return self
 
+    @model_validator(mode="after")
+    def _supported_protocols(self) -> StudyConfig:
+        if self.protocols is None:
+            self.protocols = [p for p in DEFAULT_PROTOCOLS if not any(m.refusal(p) for m in self.models)]
+        for model in self.models:
+            for protocol in self.protocols:
+                refusal = model.refusal(protocol)
+                if refusal:
+                    raise ValueError(refusal)
+        return self
+
     @property
     def out_dir(self) -> Path:
         return Path(self.out) if self.out else Path("runs") / self.name
@@ -183,7 +217,8 @@ def validation_message(exc: ValidationError, source: str) -> str:
     first = errors[0]
     where = ".".join(str(part) for part in first["loc"]) or "(top level)"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    return f"{source}: {where}: {first['msg']}{more}"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{source}: {where}: {message}{more}"
 
 
 def parse_config(data: dict, *, source: str = "config") -> StudyConfig:

@@ -1,88 +1,121 @@
-"""Items: one row per answer (model x question x protocol x repetition), read from the store.
+"""Items: one row per answer (model x question x option order x repetition x protocol), read from the store.
 
-A row holds the question, the raw reply, what the parser read (letter, confidence, scale,
-status, rule), whether the letter is right, the answer-letter probabilities when the
-endpoint returned logprobs, tokens and latency. A request that failed for good is a row
-with status ``failed`` and its error, so the counts always add up.
+A row holds the question, the raw reply and its ``finish_reason``, what the reader found
+(letter, confidence, scale, status, rule), whether the letter is right, the letter
+probabilities when the endpoint returned logprobs, tokens and latency. Letters are in the
+question's original labelling; ``shown_letter`` and ``shown_answer`` are what the model saw
+under its option order (``rotation``). A protocol that follows the answer read (``stated``,
+``p-true``) takes its letter from it (``answer_source`` says how it was read). A request
+that failed for good is a row with status ``failed`` and its error, so the counts always
+add up; a follow-up whose answer read failed or read no letter has that status too.
 """
 
 from __future__ import annotations
 
-from calibench.elicit.parser import parse_logprobs, parse_reply
+from dataclasses import replace
+
+from calibench.elicit.parser import PARSED, mark_scale_ambiguous
 from calibench.elicit.protocols import PROTOCOLS
-from calibench.models.letters import letter_probabilities
-from calibench.study.plan import PlannedRequest
+from calibench.elicit.readers import Reading, read_response
+from calibench.study.plan import Group, PlannedRequest, original_letter
 from calibench.study.store import Store
 
 FAILED = "failed"
 
 
-def build_items(store: Store, model: str, groups: list[list[PlannedRequest]], protocols: list[str]) -> list[dict]:
-    """Every item of one model, in plan order (question, repetition, protocol)."""
+def build_items(store: Store, model: str, groups: list[Group], protocols: list[str]) -> list[dict]:
+    """Every item of one model, in plan order, scale ambiguity marked per protocol."""
     rows = []
     for group in groups:
-        # each stored response read once: logprob reads the same reply as verbalized
-        stored = {request.protocol.name: (request, store.get(request.key)) for request in group}
+        def stored(request: PlannedRequest):
+            found = store.get(request.key)
+            return found, (found.response if found is not None and found.ok else None)
+
+        sent = group.walk(stored)  # each stored response read once
+        readings = {name: read_response(request.protocol.reads, found.response, group.question, prefilled=group.prefilled)
+                    for name, (request, found) in sent.items() if found is not None and found.ok}
         for name in protocols:
-            protocol = PROTOCOLS[name]
-            request, response = stored[protocol.request_protocol]
-            rows.append(_item(model, name, protocol.reads, request, response))
+            rows.append(_item(model, PROTOCOLS[name], group, sent, readings))
+    for name in protocols:  # a bare 0 or 1 where the protocol's other answers wrote probabilities
+        indices = [i for i, row in enumerate(rows) if row["protocol"] == name and row["status"] in PARSED]
+        marked = mark_scale_ambiguous([rows[i]["parsed"] for i in indices])
+        for i, parsed in zip(indices, marked):
+            rows[i]["status"] = parsed.status
+    for row in rows:
+        row.pop("parsed", None)
     return rows
 
 
-def read_response(reads: str, response: dict, question) -> tuple:
-    """What one stored response says under a protocol's reading: (Parsed, letter probabilities, reply text)."""
-    choice = (response.get("choices") or [{}])[0]
-    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
-    text = message.get("content") if isinstance(message.get("content"), str) else None
-    logprobs = choice.get("logprobs") if isinstance(choice.get("logprobs"), dict) else {}
-    letters = question.letters
-    if reads == "logprobs":
-        probs = letter_probabilities(logprobs.get("content"), letters)
-        return parse_logprobs(probs.probs if probs else None), probs, text
-    parsed = parse_reply(text, letters, kind=reads)
-    probs = letter_probabilities(logprobs.get("content"), letters, answer=parsed.letter) if parsed.letter else None
-    return parsed, probs, text
-
-
-def _item(model: str, protocol: str, reads: str, request: PlannedRequest, stored) -> dict:
-    q = request.question
+def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Reading]) -> dict:
+    q, shown = group.original, group.question
     row = {
         "question_id": q.id,
         "dataset": q.dataset,
         "subject": q.subject,
         "category": q.category,
         "model": model,
-        "protocol": protocol,
-        "repetition": request.repetition,
+        "protocol": protocol.name,
+        "repetition": group.repetition,
+        "rotation": group.rotation,
         "answer": q.answer,
-        "key": request.key,
+        "shown_answer": shown.answer,
     }
-    if stored is None or not stored.ok:
-        return {**row, "status": FAILED, "error": stored.error if stored else "never asked", "letter": None,
-                "confidence": None, "scale": None, "rule": None, "correct": None, "raw_text": None,
-                "letter_probs": None, "letter_mass": None, "prompt_tokens": None, "completion_tokens": None,
-                "cached_tokens": None, "latency_s": None, "endpoint": None}
-    response = stored.response
-    parsed, probs, text = read_response(reads, response, q)
+    blank = {"letter": None, "shown_letter": None, "confidence": None, "alt_confidence": None, "scale": None, "rule": None,
+             "correct": None, "raw_text": None, "finish_reason": None, "letter_probs": None, "letter_mass": None,
+             "answer_source": None, "prompt_tokens": None, "completion_tokens": None, "cached_tokens": None,
+             "latency_s": None, "endpoint": None}
+    first = protocol.follows
+    if first is not None:  # the letter is the answer read's
+        if first not in sent or sent[first][1] is None or not sent[first][1].ok:
+            return {**row, **blank, "key": None, "status": FAILED, "error": _error(sent.get(first))}
+        answer = readings[first]
+        if answer.parsed.letter is None:
+            return {**row, **blank, "key": None, "status": answer.parsed.status, "error": None, "rule": "answer-read:" + answer.parsed.rule}
+    request, found = sent.get(protocol.request, (None, None))
+    if found is None or not found.ok:
+        return {**row, **blank, "key": request.key if request else None, "status": FAILED, "error": _error(sent.get(protocol.request))}
+    reading = readings[protocol.request]
+    parsed = reading.parsed
+    source = None
+    if first is not None:
+        parsed = replace(parsed, letter=readings[first].parsed.letter)
+        source = readings[first].source
+    elif protocol.reads == "letter-logprobs":
+        source = reading.source
+    response = found.response
     usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
     timings = response.get("timings") if isinstance(response.get("timings"), dict) else {}
     details = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
+    probs = reading.probs
+    back = (lambda d: {original_letter(k, shown, group.rotation): v for k, v in d.items()}) if probs else None
+    letter = original_letter(parsed.letter, shown, group.rotation)
     return {
         **row,
+        "key": request.key,
         "status": parsed.status,
         "error": None,
-        "letter": parsed.letter,
+        "letter": letter,
+        "shown_letter": parsed.letter,
         "confidence": parsed.confidence,
+        "alt_confidence": parsed.alt_confidence,
         "scale": parsed.scale,
         "rule": parsed.rule,
-        "correct": None if parsed.letter is None else parsed.letter == q.answer,
-        "raw_text": text,
-        "letter_probs": probs.probs if probs else None,
-        "letter_mass": probs.mass if probs else None,
+        "correct": None if letter is None else letter == q.answer,
+        "raw_text": reading.text,
+        "finish_reason": reading.finish_reason,
+        "letter_probs": back(probs.probs) if probs else None,
+        "letter_mass": probs.mass if probs else reading.mass,
+        "answer_source": source,
         "prompt_tokens": usage.get("prompt_tokens"),
         "completion_tokens": usage.get("completion_tokens"),
         "cached_tokens": details.get("cached_tokens", timings.get("cache_n")),
-        "latency_s": stored.latency_s,
-        "endpoint": stored.endpoint,
+        "latency_s": found.latency_s,
+        "endpoint": found.endpoint,
+        "parsed": parsed,  # for the scale check across the protocol's answers; not written
     }
+
+
+def _error(entry) -> str:
+    if entry is None or entry[1] is None:
+        return "never asked"
+    return entry[1].error or "failed"

@@ -1,16 +1,24 @@
-"""What a study asks: one request per (model, question, repetition, request protocol), with its store key.
+"""What a study asks: per model, one group of requests per (question, option order, repetition).
 
-Protocols that read another protocol's request (``logprob`` reads ``verbalized``) add no
-request. A question's requests are listed together, so that the runner can send them back
-to back and the engine reuses their shared prefix.
+A group sends the answer read first, then the protocols that continue its conversation
+(their request carries the answer read's letter, so it is built once that reply is known),
+then the protocols that answer on their own: a question's requests go back to back and the
+engine reuses their shared prefix. Protocols that read another's request (``logprob`` reads
+the answer read) add none. Each request's store key covers everything that shapes it.
+
+Option orders (``[data] permutations = k``): the question is also asked with its options
+rotated by 1..k-1 places; every letter is mapped back to the original labelling in the
+items, and the rotation is part of the store key.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Generator
+from dataclasses import dataclass, replace
 
 from calibench.data.question import Question
-from calibench.elicit.protocols import PROTOCOLS, Protocol
+from calibench.elicit.protocols import BACKENDS, Protocol, request_protocols
+from calibench.elicit.readers import answer_letter
 from calibench.models.client import SamplingOptions
 from calibench.study.config import SamplingConfig
 from calibench.study.store import request_key
@@ -20,7 +28,7 @@ from calibench.study.store import request_key
 class PlannedRequest:
     key: str
     protocol: Protocol
-    question: Question
+    question: Question  # as shown to the model (options rotated)
     repetition: int
     messages: list[dict]
     options: SamplingOptions
@@ -30,15 +38,92 @@ class PlannedRequest:
         return {"messages": self.messages, **self.options.body()}
 
 
+@dataclass(frozen=True)
+class Group:
+    """One question in one option order and repetition, and how its requests are built."""
+
+    model: str
+    model_sha256: str | None
+    original: Question
+    question: Question  # the options rotated by ``rotation``
+    rotation: int
+    repetition: int
+    senders: tuple[Protocol, ...]
+    sampling: SamplingConfig
+    constraint: str
+    backend: str
+    logprobs: bool
+
+    @property
+    def prefilled(self) -> bool:
+        """Whether the answer read is a letter distribution after a prefilled "Answer:" (else a constrained letter)."""
+        return BACKENDS[self.backend].prefill and self.logprobs
+
+    def request(self, protocol: Protocol, answer: str | None = None) -> PlannedRequest:
+        messages = protocol.messages(self.question, answer=answer, backend=self.backend, logprobs=self.logprobs)
+        options = protocol.options(self.question, temperature=self.sampling.temperature, seed=seed_for(self.sampling, self.repetition),
+                                   top_p=self.sampling.top_p, constraint=self.constraint, backend=self.backend, logprobs=self.logprobs)
+        key = request_key(
+            model=self.model,
+            model_sha256=self.model_sha256,
+            body={"messages": messages, **options.body()},
+            protocol_version=f"{protocol.name}@{protocol.version}:{protocol.sha256}",
+            question_id=self.original.id + (f"#rotation{self.rotation}" if self.rotation else ""),
+            repetition=self.repetition,
+        )
+        return PlannedRequest(key, protocol, self.question, self.repetition, messages, options)
+
+    def requests(self) -> Generator[PlannedRequest, dict | None, None]:
+        """Yield each request in order; send back its stored or received response (None if it failed).
+
+        A follow-up is built from the answer read's letter; when the answer read failed or
+        read no letter, the follow-up is not asked (its item says why).
+        """
+        replies: dict[str, dict | None] = {}
+        for protocol in self.senders:
+            letter = None
+            if protocol.follows:
+                letter = answer_letter(replies.get(protocol.follows), self.question, prefilled=self.prefilled)
+                if letter is None:
+                    continue
+            replies[protocol.name] = yield self.request(protocol, letter)
+
+    def walk(self, response_of) -> dict[str, tuple[PlannedRequest, object]]:
+        """Drive :meth:`requests` with ``response_of(request)`` (returning ``(outcome, response)``,
+        response None when there is none); return {request protocol: (request, outcome)}."""
+        out = {}
+        gen = self.requests()
+        try:
+            request = next(gen)
+            while True:
+                outcome, response = response_of(request)
+                out[request.protocol.name] = (request, outcome)
+                request = gen.send(response)
+        except StopIteration:
+            pass
+        return out
+
+
 def seed_for(sampling: SamplingConfig, repetition: int) -> int | None:
     """Each repetition's sampling seed: the study seed plus the repetition number."""
     return sampling.seed + repetition
 
 
-def request_protocols(protocols: list[str]) -> list[Protocol]:
-    """The protocols that send requests, in a fixed order, each once."""
-    names = dict.fromkeys(PROTOCOLS[p].request_protocol for p in protocols)
-    return [PROTOCOLS[n] for n in names]
+def rotate(question: Question, rotation: int) -> Question:
+    """The question with its options rotated left by ``rotation`` places (the answer letter moved with its option)."""
+    n = len(question.choices)
+    r = rotation % n
+    if r == 0:
+        return question
+    choices = question.choices[r:] + question.choices[:r]
+    return replace(question, choices=choices, answer=question.letters[(question.answer_index - r) % n])
+
+
+def original_letter(letter: str | None, question: Question, rotation: int) -> str | None:
+    """A letter of the rotated question mapped back to the original labelling."""
+    if letter is None or letter not in question.letters:
+        return letter
+    return question.letters[(question.letters.index(letter) + rotation) % len(question.letters)]
 
 
 def plan_requests(
@@ -49,31 +134,17 @@ def plan_requests(
     protocols: list[str],
     sampling: SamplingConfig,
     constraint: str = "json-schema",
-) -> list[list[PlannedRequest]]:
-    """Groups of requests, one group per (question, repetition), in the study's fixed order.
-
-    ``constraint`` is how JSON protocols force their format (``"json-schema"`` or llama.cpp's
-    ``"grammar"``); it shapes the request, so it is part of each store key.
-    """
-    senders = request_protocols(protocols)
+    backend: str = "llama.cpp",
+    logprobs: bool = True,
+    permutations: int = 1,
+) -> list[Group]:
+    """The groups of one model, in the study's fixed order (question, option order, repetition)."""
+    senders = tuple(request_protocols(protocols))
     groups = []
     for question in questions:
-        for repetition in range(sampling.repetitions):
-            group = []
-            for protocol in senders:
-                messages = protocol.messages(question)
-                options = protocol.options(
-                    question, temperature=sampling.temperature, seed=seed_for(sampling, repetition), top_p=sampling.top_p, constraint=constraint
-                )
-                body = {"messages": messages, **options.body()}
-                key = request_key(
-                    model=model,
-                    model_sha256=model_sha256,
-                    body=body,
-                    protocol_version=f"{protocol.name}@{protocol.version}:{protocol.sha256}",
-                    question_id=question.id,
-                    repetition=repetition,
-                )
-                group.append(PlannedRequest(key, protocol, question, repetition, messages, options))
-            groups.append(group)
+        for rotation in range(min(permutations, len(question.choices))):
+            shown = rotate(question, rotation)
+            for repetition in range(sampling.repetitions):
+                groups.append(Group(model, model_sha256, question, shown, rotation, repetition, senders, sampling,
+                                    constraint, backend, logprobs))
     return groups

@@ -20,6 +20,17 @@ from calibench import metrics
 from calibench.elicit.parser import OK, PARSED, STATUSES
 from calibench.metrics.noise_floor import NoiseFloor
 from calibench.study.items import FAILED
+from calibench.study.validity import (
+    ConfidenceValues,
+    Permutations,
+    Positions,
+    Validity,
+    confidence_values,
+    permutation_summary,
+    positions,
+    scale_readings,
+    validity,
+)
 
 SCHEMA_VERSION = 1
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
@@ -136,6 +147,7 @@ class Recalibration(_Model):
 class ProtocolResult(_Model):
     protocol: str
     protocol_sha256: str
+    constraint: str | None = None  # what forced the format on this model (see Protocol.constraint_used)
     headline_policy: Literal["complete_case"] = "complete_case"
     parse: ParseStats
     panel: Panel | None
@@ -144,6 +156,11 @@ class ProtocolResult(_Model):
     spread: dict[str, Spread]
     by_category: dict[str, Summary]
     by_subject: dict[str, Summary]
+    validity: Validity | None = None  # a self-answering protocol against the answer read
+    positions: Positions | None = None
+    confidence_values: ConfidenceValues | None = None
+    scale_readings: dict[str, Summary] | None = None  # scale-ambiguous answers read as percent / probability
+    permutations: Permutations | None = None
     recalibration: Recalibration | None = None
 
 
@@ -344,8 +361,10 @@ def _groups(items: list[dict], field: str, cfg) -> dict[str, Summary]:
     return {name: Summary(**_summary([i for i in items if i[field] == name], cfg)) for name in sorted({i[field] for i in items})}
 
 
-def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, repetitions: int, cfg) -> ProtocolResult:
-    """Everything for one model and protocol, from its items."""
+def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, repetitions: int, cfg,
+                    constraint: str | None = None, reference: tuple[str, list[dict]] | None = None) -> ProtocolResult:
+    """Everything for one model and protocol, from its items; ``reference`` (a protocol name and
+    its items) is the answer read that a self-answering protocol's letters are measured against."""
     counts = {s: 0 for s in (*STATUSES, FAILED)}
     for item in items:
         counts[item["status"]] += 1
@@ -354,7 +373,8 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
     p, y = policy_arrays(items, "complete_case")
     panel = None
     if p.size:
-        groups = [i["question_id"] for i in items if i["status"] in PARSED] if repetitions > 1 else None
+        clustered = repetitions > 1 or any(i.get("rotation") for i in items)  # several answers per question
+        groups = [i["question_id"] for i in items if i["status"] in PARSED] if clustered else None
         if groups is not None and len(set(groups)) < 2:
             groups = None
         computed = metrics.panel(p, y, n_boot=cfg.n_boot, seed=cfg.seed, n_bins=cfg.n_bins, groups=groups)
@@ -370,7 +390,21 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
         spread=_spread(runs),
         by_category=_groups(items, "category", cfg),
         by_subject=_groups(items, "subject", cfg),
+        constraint=constraint,
+        validity=validity(items, reference[1], reference[0]) if reference else None,
+        positions=positions(items, sorted({i["shown_answer"] for i in items} | {i["shown_letter"] for i in items if i["shown_letter"]})),
+        confidence_values=confidence_values(items),
+        scale_readings=_scale_summaries(items, cfg),
+        permutations=permutation_summary(items),
     )
+
+
+def _scale_summaries(items: list[dict], cfg) -> dict[str, Summary] | None:
+    readings = scale_readings(items, cfg.n_bins)
+    if readings is None:
+        return None
+    return {name: Summary(n=r["n"], parse_rate=r["n"] / len(items), accuracy=r["accuracy"], mean_confidence=r["mean_confidence"],
+                          overconfidence_gap=r["overconfidence_gap"], ece=r["ece"], brier=r["brier"]) for name, r in readings.items()}
 
 
 def _finite(x) -> float | None:
@@ -384,10 +418,12 @@ def signals(items: list[dict], protocols: list[str], *, repetitions: int, temper
     from scipy.stats import pearsonr, spearmanr
 
     comparisons = []
-    letter = {(i["question_id"], i["repetition"]): i for i in items if i["protocol"] == "logprob" and i["status"] in PARSED}
+    def cell(i: dict) -> tuple:
+        return i["question_id"], i["repetition"], i.get("rotation", 0)
+
+    letter = {cell(i): i for i in items if i["protocol"] == "logprob" and i["status"] in PARSED}
     for stated in (p for p in protocols if p != "logprob"):
-        pairs = [(i, letter[(i["question_id"], i["repetition"])]) for i in items
-                 if i["protocol"] == stated and i["status"] in PARSED and (i["question_id"], i["repetition"]) in letter]
+        pairs = [(i, letter[cell(i)]) for i in items if i["protocol"] == stated and i["status"] in PARSED and cell(i) in letter]
         if not letter or not pairs:
             continue
         ps = np.array([a["confidence"] for a, _ in pairs])

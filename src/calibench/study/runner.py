@@ -31,15 +31,17 @@ from calibench import __version__
 from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.data import load_dataset, sample_study
 from calibench.elicit.parser import PARSED
-from calibench.elicit.protocols import PROTOCOLS
+from calibench.elicit.protocols import PROTOCOLS, SELF_ANSWERING
+from calibench.elicit.readers import read_response
 from calibench.models.client import ChatClient, Endpoint, ModelRequestError, RetryPolicy
 from calibench.models.engine import LocalEngine
 from calibench.models.ladder import resolve
 from calibench.study.config import ModelConfig, StudyConfig
-from calibench.study.items import build_items, read_response
+from calibench.study.items import build_items
 from calibench.study.plan import plan_requests
 from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, timing
 from calibench.study.store import Store
+from calibench.study.validity import REFERENCES
 
 ENGINE_NOTE = (
     "Requests are asked in a fixed order, a question's protocols back to back. Even at "
@@ -61,7 +63,7 @@ class ModelRun:
 
 async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[Endpoint], store: Store,
                    progress: Progress | None, concurrency: int) -> None:
-    """Ask the question groups in ``todo``, skipping the requests whose keys are ``done``."""
+    """Ask the question groups in ``todo``, reading what the store holds (keys in ``done``) instead of asking."""
     parsed = tried = finished = 0
     engine = {"prompt_s": 0.0, "generation_s": 0.0, "prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
     started = time.perf_counter()
@@ -81,33 +83,63 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
             nonlocal parsed, tried, finished
             async with gate:  # one question's requests back to back, on one endpoint: they share a cached prefix
                 endpoint = None
-                for request in group:
-                    if request.key in done:
-                        continue
-                    try:
-                        reply = await client.chat(request.messages, request.options, prefer=endpoint)
-                    except ModelRequestError as exc:
-                        record(request, error=str(exc), attempts=exc.attempts)
-                        continue
-                    record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
-                    endpoint = reply.endpoint
-                    tried += 1
-                    parsed += read_response(request.protocol.reads, reply.raw, request.question)[0].status in PARSED
-                    t = reply.timings or {}
-                    # compute per server: with several serving in parallel, their sum shared out
-                    engine["prompt_s"] += t.get("prompt_ms", 0.0) / 1e3 / len(endpoints)
-                    engine["generation_s"] += t.get("predicted_ms", 0.0) / 1e3 / len(endpoints)
-                    engine["prompt_tokens"] += int(t.get("prompt_n", 0))
-                    engine["cached_tokens"] += int(t.get("cache_n", 0))
-                    engine["generated_tokens"] += int(t.get("predicted_n", 0))
+                requests = group.requests()
+                response = None
+                try:
+                    request = next(requests)
+                    while True:
+                        stored = store.get(request.key) if request.key in done else None
+                        if stored is not None and stored.ok:
+                            response = stored.response
+                        else:
+                            try:
+                                reply = await client.chat(request.messages, request.options, prefer=endpoint)
+                            except ModelRequestError as exc:
+                                record(request, error=str(exc), attempts=exc.attempts)
+                                response = None
+                            else:
+                                record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
+                                response, endpoint = reply.raw, reply.endpoint
+                                tried += 1
+                                parsed += read_response(request.protocol.reads, reply.raw, request.question,
+                                                         prefilled=group.prefilled).parsed.status in PARSED
+                                _add_timings(engine, reply.timings or {}, len(endpoints))
+                        request = requests.send(response)
+                except StopIteration:
+                    pass
             finished += 1
             if task is not None:
                 rate = finished / max(time.perf_counter() - started, 1e-9)
-                progress.update(task, advance=1, parse=f"parsed {parsed / tried:.0%}" if tried else "", speed=f"{rate:.2f} q/s")
+                progress.update(task, advance=1, parse=f"read {parsed / tried:.0%}" if tried else "", speed=f"{rate:.2f} q/s")
 
         await asyncio.gather(*[ask_group(g) for g in todo])
     if tried:
         store.add_session(run.config.display, started_at=started_at, wall_s=time.perf_counter() - started, requests=tried, **engine)
+
+
+def _add_timings(engine: dict, t: dict, servers: int) -> None:
+    """Add one reply's engine timings; compute per server: with several serving in parallel, their sum shared out."""
+    engine["prompt_s"] += t.get("prompt_ms", 0.0) / 1e3 / servers
+    engine["generation_s"] += t.get("predicted_ms", 0.0) / 1e3 / servers
+    engine["prompt_tokens"] += int(t.get("prompt_n", 0))
+    engine["cached_tokens"] += int(t.get("cache_n", 0))
+    engine["generated_tokens"] += int(t.get("predicted_n", 0))
+
+
+def _pending(group, done: set[str], store: Store) -> bool:
+    """Whether any request of ``group`` still has to be asked (follow-ups are built from the stored answer read)."""
+    missing = False
+
+    def lookup(request):
+        nonlocal missing
+        stored = store.get(request.key) if request.key in done else None
+        if stored is None or not stored.ok:
+            missing = True
+            return None, None
+        return stored, stored.response
+
+    group.walk(lookup)
+    return missing
 
 
 def _resolve_model(cfg: ModelConfig):
@@ -154,7 +186,8 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
     with Store(out / "responses.sqlite") as store:
         for cfg, (resolved, model_id, sha, source, params) in zip(config.models, resolved_models):
             groups = plan_requests(model=cfg.display, model_sha256=sha, questions=questions, protocols=config.protocols,
-                                   sampling=config.sampling, constraint=cfg.json_constraint)
+                                   sampling=config.sampling, constraint=cfg.json_constraint, backend=cfg.server,
+                                   logprobs=cfg.logprobs, permutations=data.permutations)
             run = ModelRun(cfg, model_id, sha, source, params, None, groups)
             runs.append(run)
             e = cfg.engine
@@ -162,7 +195,7 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
                                    prompt_cache=e.prompt_cache) for _ in range(e.servers)] if cfg.local else []
             run.engine = {**engines[0].settings, "instances": len(engines)} if engines else None
             done = store.done_keys()
-            todo = [g for g in groups if any(r.key not in done for r in g)]
+            todo = [g for g in groups if _pending(g, done, store)]
             if not todo:
                 continue  # everything this model is asked is stored: no engine to start
             progress = _progress(console) if show_progress else None
@@ -196,6 +229,14 @@ def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency) -
         asyncio.run(_ask_all(run, todo, done, endpoints, store, progress, concurrency))
 
 
+def _answer_read(items: list[dict], protocols: list[str]) -> tuple[str, list[dict]] | None:
+    """The items that carry the answer read's letter (logprob's, else a follow-up's), or None."""
+    for name in REFERENCES:
+        if name in protocols:
+            return name, [i for i in items if i["protocol"] == name]
+    return None
+
+
 def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_model: dict, timings: dict, started: str, out: Path) -> None:
     lines = [json.dumps(item, ensure_ascii=False) for items in items_by_model.values() for item in items]
     write_atomic(out / "items.jsonl", "\n".join(lines) + ("\n" if lines else ""))
@@ -214,7 +255,10 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
             "constraint": run.config.json_constraint,
             "protocols": [
                 protocol_result(name, PROTOCOLS[name].sha256, [i for i in items if i["protocol"] == name],
-                                repetitions=config.sampling.repetitions, cfg=config.metrics)
+                                repetitions=config.sampling.repetitions, cfg=config.metrics,
+                                constraint=PROTOCOLS[name].constraint_used(constraint=run.config.json_constraint,
+                                                                           backend=run.config.server, logprobs=run.config.logprobs),
+                                reference=_answer_read(items, config.protocols) if name in SELF_ANSWERING else None)
                 for name in config.protocols
             ],
             "signals": signals(items, config.protocols, repetitions=config.sampling.repetitions,
