@@ -32,7 +32,7 @@ models: $(MODELS_STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# The default study, fully offline: three ladder models x 300 MMLU questions x three
+# The default study, fully offline: three ladder models x 300 MMLU questions x five
 # protocols on the embedded engine. Resumable: run it again after an interruption.
 study: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder.toml

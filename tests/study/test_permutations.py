@@ -1,0 +1,38 @@
+"""Option orders: the question asked with its options rotated, every letter mapped back."""
+
+import pytest
+
+from calibench.data.question import Question
+from calibench.study import load_run, parse_config, run_study
+from calibench.study.plan import original_letter, rotate
+
+Q = Question(id="q", dataset="t", subject="s", category="c", question="?", choices=("w", "x", "y", "z"), answer="B")
+
+
+def test_rotation_moves_the_answer_with_its_option():
+    r1 = rotate(Q, 1)
+    assert r1.choices == ("x", "y", "z", "w") and r1.answer == "A"
+    for r in range(4):
+        shown = rotate(Q, r)
+        assert shown.choices[shown.answer_index] == "x"  # the right option is the same text in every order
+        for letter in shown.letters:  # a letter as shown maps back to the option with the same text
+            assert Q.choices[Q.letters.index(original_letter(letter, shown, r))] == shown.choices[shown.letters.index(letter)]
+    assert rotate(Q, 4) == Q
+
+
+def test_a_model_that_always_says_b_is_caught_by_the_permutations(fault_server, tmp_path):
+    fault_server.default = ("ok", "Answer: B\nConfidence: 90%")
+    cfg = parse_config({"name": "perm", "out": str(tmp_path / "run"), "protocols": ["verbalized"], "data": {"limit": 3, "permutations": 4},
+                        "metrics": {"n_boot": 50}, "models": [{"name": "m", "endpoints": [{"base_url": fault_server.base_url}]}]})
+    run = load_run(run_study(cfg, show_progress=False))
+    assert len(fault_server.requests) == 3 * 4 and len(run.items) == 12
+    assert {i["shown_letter"] for i in run.items} == {"B"}
+    for item in run.items:
+        assert item["letter"] == "ABCD"[(1 + item["rotation"]) % 4]  # "B" as shown, mapped back
+        assert item["correct"] == (item["letter"] == item["answer"])
+    proto = run.results.models[0].protocols[0]
+    perm = proto.permutations
+    assert perm.orders == 4 and perm.n_questions == 3 and perm.agreement == 0.0
+    # over the four orders each question is right exactly once: debiased accuracy 1/4
+    assert perm.debiased_accuracy == pytest.approx(0.25)
+    assert proto.positions.answers["B"] == 1.0 and proto.positions.tv_distance == pytest.approx(0.75)
