@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install models study study-quick study-sampled publish-study bench bench-engine bench-scaling golden fuzz data clean
+.PHONY: test test-all install models study study-quick study-extended study-sampled publish-study bench bench-engine bench-scaling golden fuzz data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,23 +32,29 @@ models: $(MODELS_STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# The default study, fully offline: three ladder models x 300 MMLU questions x five
-# protocols on the embedded engine. Resumable: run it again after an interruption.
+# The default study, fully offline: three ladder models x 300 MMLU questions, the answer
+# read (logprob) and the confidence stated about it (stated), on the embedded engine.
+# Resumable: run it again after an interruption.
 study: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder.toml
+
+# The extended study: the same with P(True) and the reference study's free-text and JSON
+# protocols, whose effect on the answers is measured against the answer read (about 35 minutes).
+study-extended: $(MODELS_STAMP)
+	$(BIN)/calibench run examples/offline-ladder-extended.toml
 
 # The same with 60 questions (15 per category), for a quick look.
 study-quick: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder.toml --quick
 
-# The published study (docs/study/): the default study, three seeded verbalized-json runs at
+# The published study (docs/study/): the extended study, three seeded verbalized-json runs at
 # temperature 0.7, cross-fitted recalibration, then the page written from the results.
 study-sampled: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder-sampled.toml
 
-publish-study: study study-sampled
-	$(BIN)/calibench recalibrate runs/offline-ladder
-	$(BIN)/python scripts/publish_study.py
+publish-study: study-extended study-sampled
+	$(BIN)/calibench recalibrate runs/offline-ladder-extended
+	$(BIN)/python scripts/publish_study.py --run runs/offline-ladder-extended
 
 test-all: $(STAMP) $(MODELS_STAMP)
 	$(BIN)/python -m pytest -q -m ''

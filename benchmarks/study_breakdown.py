@@ -5,8 +5,9 @@ Usage: python benchmarks/study_breakdown.py RUN_DIR
 Reads the run's store (every response keeps llama.cpp's ``timings``) and its results.json
 (the wall time of asking, per model). Prints, per model and request protocol: requests, new
 and cached prompt tokens, generated tokens, the engine's prompt and generation seconds and
-rates; then per model the floor (their sum), the wall time and wall / floor. ``logprob``
-sends no request of its own: it reads the ``verbalized`` reply.
+rates; then per model the floor (their sum), the wall time and wall / floor. ``answer`` is
+the answer read's request (the ``logprob`` protocol reads it; ``stated`` and ``p-true``
+continue its conversation).
 """
 
 from __future__ import annotations

@@ -38,8 +38,9 @@ def _split(data: bytes, head: int) -> tuple[bytes, str]:
 def parser(data: bytes) -> None:
     header, text = _split(data, 2)
     letters = tuple(LETTERS[: 2 + header[0] % 9])
-    kind = "json" if header[1] % 2 else "text"
-    parsed = parse_reply(text, letters, kind=kind)
+    kind = ("text", "json", "number")[header[1] % 3]
+    finish = "length" if header[1] & 4 else "stop"
+    parsed = parse_reply(text, letters, kind=kind, finish_reason=finish, options=tuple(f"option {x}" for x in letters))
     assert parsed.status in STATUSES, parsed
     assert parsed.letter is None or parsed.letter in letters, parsed
     assert parsed.confidence is None or (0.0 <= parsed.confidence <= 1.0), parsed

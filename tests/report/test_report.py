@@ -1,5 +1,5 @@
 """The report, from a fixture results.json made by a real small run (smollm2-135m and
-qwen2.5-coder-0.5b, 24 MMLU questions, tests/fixtures/run)."""
+qwen2.5-coder-0.5b, 24 MMLU questions, every protocol: tests/fixtures/run.toml says how)."""
 
 import html
 import json
@@ -65,22 +65,45 @@ def with_eces(results, protocol, eces_and_gaps):
 
 def test_headline_follows_the_data(results):
     text = " ".join(headline(results))
-    assert "worsens with scale" in text and "overlap" in text and "Every model is overconfident" in text
-    better = with_eces(results, "verbalized-json", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (-0.08, -0.12, -0.04))])
+    assert "improves with scale (stated)" in text and "overlap" in text and "Every model is overconfident" in text
+    better = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (-0.08, -0.12, -0.04))])
     text = " ".join(headline(better))
-    assert "Calibration improves with scale (verbalized-json): ECE 0.40 (smollm2-135m) → 0.10 (qwen2.5-coder-0.5b)." in text
+    assert "Calibration improves with scale (stated): ECE 0.40 (smollm2-135m) → 0.10 (qwen2.5-coder-0.5b)." in text
     assert "overlap" not in text
     assert "Overconfident (CI of the gap above zero): smollm2-135m." in text
     assert "Underconfident (CI of the gap below zero): qwen2.5-coder-0.5b." in text
-    unclear = with_eces(results, "verbalized-json", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (0.01, -0.02, 0.04))])
+    unclear = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (0.01, -0.02, 0.04))])
     assert "Gap indistinguishable from zero: qwen2.5-coder-0.5b." in " ".join(headline(unclear))
 
 
 def test_caveats_name_parse_rates_and_single_runs(results):
     text = " ".join(caveats(results))
-    assert "qwen2.5-coder-0.5b / verbalized: only 12% of answers parsed" in text
-    assert "smollm2-135m / verbalized: no answer parsed" in text
+    assert "smollm2-135m / verbalized: no answer parsed" in text  # it echoes the options: nothing asserted
+    assert "smollm2-135m / logprob: position bias" in text
     assert "A single run per question" in text and "Small samples" in text
+
+
+def distorting(results, protocol="verbalized-json"):
+    """A copy of results in which ``protocol`` of the second model is marked distorting."""
+    model = results.models[1]
+    protos = []
+    for p in model.protocols:
+        if p.protocol == protocol:
+            v = p.validity.model_copy(update={"accuracy": 0.1, "reference_accuracy": 0.4, "mcnemar_p": 0.001, "distorting": True})
+            p = p.model_copy(update={"validity": v})
+        protos.append(p)
+    return results.model_copy(update={"models": [results.models[0], model.model_copy(update={"protocols": protos})]})
+
+
+def test_a_distorting_protocol_is_said_beside_each_of_its_rows(results):
+    assert not any("distorts" in r["Protocol"] for r in rows(results))
+    marked = distorting(results)
+    flagged = [r for r in rows(marked) if "distorts" in r["Protocol"]]
+    assert [(r["Model"], r["Protocol"]) for r in flagged] == [("qwen2.5-coder-0.5b", "verbalized-json (distorts answers)")]
+    text = " ".join(caveats(marked))
+    assert "qwen2.5-coder-0.5b / verbalized-json changes the answers it measures: accuracy 10% against 40%" in text
+    page = render_html([marked])
+    assert "Elicitation: what each protocol did to the answers" in page and "p=0.001 distorting" in page
 
 
 def test_page_is_self_contained_and_escapes_model_strings(results, tmp_path):
@@ -91,7 +114,7 @@ def test_page_is_self_contained_and_escapes_model_strings(results, tmp_path):
     assert html.escape(hostile) in page or html.escape(hostile, quote=False) in page
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
     assert "@import" not in page and "url(http" not in page
-    assert page.count("<svg") >= 4  # three reliability figures and the trends, inline
+    assert page.count("<svg") >= 5  # a reliability figure per protocol and the trends, inline
 
 
 def test_report_and_compare_commands(results, tmp_path, capsys):

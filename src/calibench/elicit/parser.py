@@ -24,10 +24,11 @@ words after it are option A's own text.
 
 Confidence scale, recorded as ``percent`` or ``probability``: a number followed by "%" is a
 percentage; otherwise a number written with a decimal point and at most 1 ("0.85", "1.0")
-is a probability; any other number is a percentage ("85"). A bare ``0`` or ``1`` could be
-either: it is read as a percentage and ``alt_confidence`` carries the probability reading,
-so that a study can mark it ``scale_ambiguous`` where the same model writes probabilities
-elsewhere (:func:`mark_scale_ambiguous`).
+is a probability; any other number is a percentage ("85"). Two forms could be either: a
+bare ``0`` or ``1``, and a decimal at most 1 with a "%" ("0.99%": SmolLM2-135M wrote it after
+writing "0.99" elsewhere). Both are read as percentages and ``alt_confidence`` carries the
+probability reading, so that a study can mark them ``scale_ambiguous`` where the same model
+writes probabilities elsewhere (:func:`mark_scale_ambiguous`).
 
 Every rule is linear in the reply's length by construction: every repeat in every pattern
 is bounded (``{0,8}``, never ``*`` or ``+``), so a match attempt costs a bounded number of
@@ -158,8 +159,13 @@ def _with_confidence(letter: str | None, number: str, percent_sign: bool, status
     value, scale = read_confidence(number, percent_sign)
     if value is None:
         return Parsed(letter, None, None, OUT_OF_RANGE, rule)
-    bare = not percent_sign and number.strip().lstrip("+") in ("0", "1")
-    return Parsed(letter, value, scale, status, rule, alt_confidence=float(value * 100) if bare else None)
+    text = number.strip().lstrip("+")
+    alt = None
+    if not percent_sign and text in ("0", "1"):
+        alt = value * 100  # "1": 1%, or 1.0 from a model that writes probabilities
+    elif percent_sign and "." in text and value <= 0.01:
+        alt = value * 100  # "0.99%": 0.99%, or a probability with a stray "%"
+    return Parsed(letter, value, scale, status, rule, alt_confidence=alt)
 
 
 def _number(text: str, cut: bool) -> Parsed:
@@ -326,8 +332,9 @@ def _lenient(text: str, letters, cut: bool, options) -> Parsed:
 
 
 def mark_scale_ambiguous(readings: list[Parsed]) -> list[Parsed]:
-    """Bare 0s and 1s become ``scale_ambiguous`` where the same model and protocol also wrote
-    a probability (a decimal at most 1) elsewhere: then "1" may mean 100%, not 1%."""
+    """Readings with a second scale reading (a bare 0 or 1, or "0.99%") become ``scale_ambiguous``
+    where the same model and protocol also wrote a probability (a decimal at most 1, no "%")
+    elsewhere: then "1" may mean 100%, not 1%, and "0.99%" may mean 99%."""
     if not any(r.scale == "probability" and r.status in PARSED for r in readings):
         return readings
     return [replace(r, status=SCALE_AMBIGUOUS) if r.alt_confidence is not None and r.status in PARSED else r for r in readings]
