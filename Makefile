@@ -39,7 +39,8 @@ study: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder.toml
 
 # The extended study: the same with P(True) and the reference study's free-text and JSON
-# protocols, whose effect on the answers is measured against the answer read (about 35 minutes).
+# protocols, whose effect on the answers is measured against the answer read (about 35 minutes
+# by the per-request costs in docs/performance.md).
 study-extended: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder-extended.toml
 

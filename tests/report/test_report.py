@@ -79,7 +79,8 @@ def test_headline_follows_the_data(results):
 def test_caveats_name_parse_rates_and_single_runs(results):
     text = " ".join(caveats(results))
     assert "smollm2-135m / verbalized: no answer parsed" in text  # it echoes the options: nothing asserted
-    assert "smollm2-135m / logprob: position bias" in text
+    # the answer read's letters are stated's and p-true's too: one sentence for the three
+    assert "smollm2-135m / stated, logprob, p-true: position bias" in text
     assert "A single run per question" in text and "Small samples" in text
 
 

@@ -91,13 +91,6 @@ def caveats(results: Results) -> list[str]:
                     f"{v.reference_accuracy:.0%} for the answer read on the same {v.n} questions (exact McNemar p = {v.mcnemar_p:.2g}; "
                     f"the same letter on {v.agreement:.0%}). Its calibration describes answers the model gives under this format only."
                 )
-            if proto.positions is not None and proto.positions.tv_distance is not None and proto.positions.tv_distance >= 0.2:
-                pos = proto.positions
-                top = max(pos.answers, key=pos.answers.get)
-                out.append(
-                    f"{model.label} / {proto.protocol}: position bias: {pos.answers[top]:.0%} of its answers are {top} "
-                    f"(gold {pos.gold[top]:.0%}; total-variation distance {pos.tv_distance:.2f})."
-                )
             if rate < 0.95:
                 out.append(
                     f"{model.label} / {proto.protocol}: only {rate:.0%} of answers parsed; the metrics cover those "
@@ -110,10 +103,28 @@ def caveats(results: Results) -> list[str]:
                     f"{model.label} / {proto.protocol}: ECE {ece:.3f} is within the noise floor at n={floor.n} "
                     f"(a perfectly calibrated model scores up to {floor.upper:.3f} 95% of the time): not distinguishable from calibrated."
                 )
+        out += _position_caveats(model)
     reps = results.provenance.sampling.get("repetitions", 1)
     if reps == 1:
         out.append("A single run per question: run-to-run variation is not measured (set repetitions > 1).")
     ns = sorted({p.panel.n for m in results.models for p in m.protocols if p.panel})
     if ns and ns[0] < 300:
         out.append(f"Small samples (n as low as {ns[0]}): HELM notes that a 10-bin ECE needs about 300 examples to be reliable.")
+    return out
+
+
+def _position_caveats(model) -> list[str]:
+    """A caveat per distinct position bias of a model (total-variation distance 0.2 or more);
+    protocols that share the answer read's letters share one sentence."""
+    biased: dict[tuple, list[str]] = {}
+    for proto in model.protocols:
+        pos = proto.positions
+        if pos is not None and pos.tv_distance is not None and pos.tv_distance >= 0.2:
+            biased.setdefault((pos.n, tuple(sorted(pos.answers.items()))), []).append(proto.protocol)
+    out = []
+    for names in biased.values():
+        pos = next(p.positions for p in model.protocols if p.protocol == names[0])
+        top = max(pos.answers, key=pos.answers.get)
+        out.append(f"{model.label} / {', '.join(names)}: position bias: {pos.answers[top]:.0%} of the answers are {top} "
+                   f"(gold {pos.gold[top]:.0%}; total-variation distance {pos.tv_distance:.2f}).")
     return out

@@ -7,7 +7,7 @@
   read's with p < ``DISTORTING_P`` is marked distorting.
 - :func:`positions`: the distribution of the answer positions (letters as shown) against
   the gold positions of the same items, and their total-variation distance: a position bias.
-- :func:`confidence_values`: how the stated values pile up (the most common value's share),
+- :func:`confidence_values`: how stated values pile up (the most common value's share),
   to see a constraint or a habit pinning the number.
 - :func:`permutation_summary`: with several option orders, accuracy and confidence per order,
   their means (position-debiased) and the share of questions answered alike in every order.
@@ -123,10 +123,12 @@ def positions(items: list[dict], letters: list[str]) -> Positions | None:
 
 
 def confidence_values(items: list[dict]) -> ConfidenceValues | None:
+    """The stated values' distribution; None for no values or continuous ones (more distinct
+    values than half the answers: letter probabilities, P(True)), where no value piles up."""
     values = [round(float(i["confidence"]), 6) for i in items if i["status"] in PARSED]
-    if not values:
-        return None
     counts = Counter(values).most_common()
+    if not values or len(counts) > len(values) / 2:
+        return None
     return ConfidenceValues(n=len(values), distinct=len(counts), most_common=counts[0][0],
                             most_common_share=counts[0][1] / len(values), top=[(v, c) for v, c in counts[:5]])
 
