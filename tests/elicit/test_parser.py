@@ -72,6 +72,27 @@ def test_real_looking_replies(reply, kind, letter, confidence, status):
         assert parsed.confidence == pytest.approx(confidence)
 
 
+TEN = tuple("ABCDEFGHIJ")
+
+
+def test_what_a_careless_rule_would_misread():
+    # the pronoun "I" on a ten-option question is no answer
+    assert parse_reply("I think B.\nConfidence: 70%", TEN).letter != "I"
+    assert parse_reply("Answer: I believe it's C\nConfidence: 70%", TEN).letter != "I"
+    assert parse_reply("Answer: I\nConfidence: 70%", TEN).letter == "I"
+    # a rejected option is not the answer
+    assert parse_reply("Option A is wrong. I would not choose A. I'd go with B. Confidence: 80%", ABCD).letter == "B"
+    assert parse_reply("The correct option is D, confidence 60%", ABCD).letter == "D"
+    # a number is its digits: "1," is a bare 1, "8/10" a fraction
+    one = parse_reply("Answer: B\nConfidence: 1, since it is clear", ABCD)
+    assert (one.confidence, one.alt_confidence) == (0.01, 1.0)
+    assert parse_reply("Answer: B\nConfidence: 0,85", ABCD).confidence == pytest.approx(0.85)
+    eight = parse_reply("Answer: B\nConfidence: 8/10", ABCD)
+    assert (eight.confidence, eight.scale) == (pytest.approx(0.8), "fraction")
+    assert parse_reply("Answer: B\nConfidence: 3 out of 5", ABCD).confidence == pytest.approx(0.6)
+    assert parse_reply("Answer: B\nConfidence: 12/10", ABCD).status == "out_of_range"
+
+
 def test_a_number_at_the_end_of_a_cut_reply_is_not_read():
     cut = parse_reply("Answer: B\nConfidence: 8", ABCD, finish_reason="length")
     assert (cut.letter, cut.confidence, cut.status) == ("B", None, "truncated")

@@ -37,6 +37,7 @@ def test_the_answer_read_is_one_token_after_a_prefilled_answer():
     # no prefill: the model's own letter, constrained to the options
     openai = answer.options(Q, temperature=0.0, seed=0, backend="openai").body()
     assert openai["response_format"]["json_schema"]["schema"]["properties"]["answer"]["enum"] == ["A", "B", "C", "D"]
+    assert openai["max_tokens"] >= len('{"answer": "B"}')  # room for the whole object, not its first token
     assert answer.messages(Q, backend="openai")[-1]["role"] == "user"
     local_no_logprobs = answer.options(Q, temperature=0.0, seed=0, logprobs=False).body()
     assert local_no_logprobs["grammar"] == 'root ::= "A" | "B" | "C" | "D"\n' and "logprobs" not in local_no_logprobs

@@ -1,5 +1,7 @@
 import math
 
+import pytest
+
 from calibench.models import letter_probabilities
 from calibench.models.letters import normalise_token
 
@@ -62,3 +64,12 @@ def pytest_approx(x):
     import pytest
 
     return pytest.approx(x, abs=1e-12)
+
+
+def test_logprobs_that_are_no_numbers_are_no_data():
+    from calibench.models.letters import letter_probabilities_at
+
+    entry = {"token": " B", "top_logprobs": [{"token": " A", "logprob": -(10 ** 400)}, {"token": " C", "logprob": False},
+                                              {"token": " D", "logprob": "-0.1"}, {"token": " B", "logprob": -0.5}]}
+    probs = letter_probabilities_at(entry, ("A", "B", "C", "D"))
+    assert probs.raw == {"A": 0.0, "B": pytest.approx(math.exp(-0.5)), "C": 0.0, "D": 0.0}

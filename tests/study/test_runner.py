@@ -91,8 +91,8 @@ def test_end_to_end_on_the_embedded_engine(tmp_path):
 
 @pytest.mark.skipif(not is_installed(LADDER["smollm2-135m"]), reason="smollm2-135m is not installed")
 def test_the_number_constraint_does_not_pin_the_model_to_zero(tmp_path):
-    # Measured in the same run: SmolLM2-135M's stated confidence (the second turn, after its own
-    # answer) under our number grammar (either scale) vs an integer-only 0-100 grammar, which
+    # Measured in the same run: SmolLM2-135M's stated confidence (the second turn, after the
+    # answer "A" placed in the conversation) under our number grammar (either scale) vs an integer-only 0-100 grammar, which
     # cuts "0.8" off after its "0".
     import asyncio
 

@@ -49,7 +49,6 @@ PARSED = (OK, LENIENT)
 STATUSES = (OK, LENIENT, NO_ANSWER, NO_CONFIDENCE, OPTION_ECHO, AMBIGUOUS, TEMPLATE_ECHO, TRUNCATED, OUT_OF_RANGE,
             SCALE_AMBIGUOUS, EMPTY)
 MAX_REPLY_CHARS = 20_000  # longer replies are read from their start only (and count as cut)
-KINDS = ("text", "json", "number")
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class Parsed:
 
 
 # a number as models write it; every repeat bounded (see the module docstring)
-_NUM = r"[-+]?(?:\d{1,12}(?:[.,]\d{0,12})?|\.\d{1,12})(?:[eE][-+]?\d{1,4})?|(?i:nan|inf(?:inity)?)"
+_NUM = r"[-+]?(?:\d{1,12}(?:\.\d{1,12}|,\d{1,2}(?!\d))?|\.\d{1,12})(?:[eE][-+]?\d{1,4})?|(?i:nan|inf(?:inity)?)"
 _S = r"[ \t]{0,4}"  # spaces within a line
 _WS = r"\s{0,8}"  # spaces, possibly across lines
 _OPEN = r"[(\[\"'*`]{0,3}"
@@ -85,8 +84,9 @@ _ANSWER_LABEL = re.compile(
 )
 _JSON_ANSWER = re.compile(rf"[\"']answer[\"']{_S}:{_S}[\"']{_S}([A-J]){_S}[\"']", re.IGNORECASE)
 _CHOICE_WORD = re.compile(
-    rf"\b(?i:option|choice|go with|going with|choose|chose|select|pick){_S}(?i:option{_S}|is{_S})?{_OPEN}([A-J]){_LETTER_END}"
+    rf"\b(?:(?i:option|choice){_S}(?i:is)|(?i:go with|going with|choose|chose|select|pick)(?:{_S}(?i:option|choice))?){_S}{_OPEN}([A-J]){_LETTER_END}"
 )
+_NEGATED = re.compile(r"(?i:\bnot|n't|\bnever)\W{0,3}\w{0,12}\W{0,3}$")  # "would not choose A", "isn't option A"
 _LEADING = re.compile(rf"{_WS}{_OPEN}([A-J])[)\]\"'*`]{{0,3}}(?:[.:)]|\s|$)")
 _BRACKETED = re.compile(r"[(\[]([A-J])[)\]]")
 _BOLD = re.compile(r"\*\*([A-J])\*\*")
@@ -104,6 +104,7 @@ _CONFIDENCE_RULES = (
         rf"(?<![\w.])({_NUM}){_S}(%|(?i:percent)\b){_S}(?i:confident|sure|certain|confidence)\b")),
 )
 _RANGE_AFTER = re.compile(rf"{_S}(?:-|–|to){_S}100")
+_FRACTION = re.compile(rf"{_S}(?:/|(?i:out of)){_S}(\d{{1,6}})(?![\d.])")
 
 
 def parse_reply(text, letters, *, kind: str = "text", finish_reason: str | None = None, options=None) -> Parsed:
@@ -230,9 +231,16 @@ _NOT_A_NOUN = frozenset({"or", "and", "is", "was", "because", "since", "as", "wi
 
 
 def _is_article(text: str, end: int, letter: str, options: tuple[str, ...]) -> bool:
-    """Whether the "A" that ends at ``end`` is the article: followed by a word that is not option A's text."""
-    if letter != "A":
+    """Whether the "A" (or "I") that ends at ``end`` is the article (or the pronoun): followed by
+    a word that is not that option's text ("A barrel-shaped chest", "I think B")."""
+    if letter not in ("A", "I"):
         return False
+    if letter == "I":
+        m = re.match(r"(?:'[a-z]{1,2}\b|[ \t]{1,4}([a-z][\w-]{0,40}))", text[end:end + 48])
+        if not m or (m.group(1) and m.group(1) in _NOT_A_NOUN):
+            return False
+        index = ord("I") - ord("A")
+        return not (index < len(options) and _normal(text[end:end + 300]).startswith(_normal(options[index])[:30] or "\0"))
     m = re.match(r"[ \t]{1,4}([A-Za-z][\w-]{0,40})", text[end:end + 48])
     if not m or m.group(1) in _NOT_A_NOUN:
         return False
@@ -291,6 +299,8 @@ def _letter(text: str, letters, options) -> tuple[str | None, str, str]:
                 continue
             if _is_article(text, m.end(1), letter, options):
                 continue
+            if rule == "choice-word" and _NEGATED.search(text, max(0, m.start() - 24), m.start()):
+                continue  # a rejected option is not the answer
             if _names_another_option(text, m.end(), letter, letters, options):
                 return None, rule, AMBIGUOUS  # "A. <option C's text>": letter and text disagree
             found.append(letter)
@@ -316,10 +326,23 @@ def _confidence(text: str, letter: str | None, cut: bool, letter_rule: str) -> P
         number, unit = m.group(1), m.group(2)
         if text[m.start(1) - 1:m.start(1)] == "<" or _RANGE_AFTER.match(text, m.end(1)):
             return Parsed(letter, None, None, TEMPLATE_ECHO, name)  # "0-100%", "<0-100>"
+        fraction = _FRACTION.match(text, m.end(1))
+        if fraction:  # "8/10", "3 out of 5": the fraction itself
+            return _fraction(letter, number, fraction.group(1), name)
         if cut and not unit and m.end(1) >= len(text.rstrip()):
             return Parsed(letter, None, None, TRUNCATED, name)  # the number may have lost digits
         return _with_confidence(letter, number, bool(unit), LENIENT, name)
     return Parsed(letter, None, None, TRUNCATED if cut else NO_CONFIDENCE, letter_rule or "none")
+
+
+def _fraction(letter: str | None, numerator: str, denominator: str, rule: str) -> Parsed:
+    try:
+        value = float(numerator) / float(denominator)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return Parsed(letter, None, None, OUT_OF_RANGE, rule)
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        return Parsed(letter, None, None, OUT_OF_RANGE, rule)
+    return Parsed(letter, value, "fraction", LENIENT, rule)
 
 
 def _lenient(text: str, letters, cut: bool, options) -> Parsed:

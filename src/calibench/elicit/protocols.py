@@ -160,7 +160,9 @@ class Protocol:
         fmt, extra, max_tokens = None, {}, self.max_tokens
         if self.name == "answer" and not (server.prefill and logprobs):
             # no letter distribution to read: the model's own letter, constrained to the options
+            # (one token under a grammar; a JSON object {"answer":"B"} takes several)
             fmt, extra = _answer_constraint(question.letters, server)
+            max_tokens = 1 if server.grammar else 16
         elif self.name == "answer":
             extra = dict(server.prefill_fields)
         elif self.constrained == "json":

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from calibench.data.question import Question
 from calibench.elicit.parser import NO_ANSWER, NO_CONFIDENCE, OK, Parsed, parse_logprobs, parse_reply
-from calibench.elicit.protocols import ANSWER_PREFILL
 from calibench.models.letters import LetterProbabilities, letter_probabilities, letter_probabilities_at, token_mass
 
 _TRUTH = {"true": "true", "false": "false"}
@@ -52,7 +51,6 @@ def read_response(reads: str, response: dict, question: Question, *, prefilled: 
             return Reading(parse_logprobs(probs.probs if probs else None), probs, text, finish, "logprobs")
         # no logprobs: the model's own letter, constrained to the options (or its JSON object)
         body = (text or "").strip()
-        body = body[len(ANSWER_PREFILL):].strip() if body.startswith(ANSWER_PREFILL) else body
         parsed = parse_reply(body, letters, kind="json" if body.startswith("{") else "text", finish_reason=finish)
         letter = parsed.letter if parsed.letter in letters else None
         status = OK if letter else NO_ANSWER

@@ -89,8 +89,19 @@ def token_mass(entry, names: dict[str, str]) -> dict[str, float] | None:
             continue
         text = normalise_token(str(alt.get("token", "")))
         name = names.get(text.lower() if lower else text)
-        logprob = alt.get("logprob")
+        logprob = _logprob(alt.get("logprob"))
         # a log-probability is at most 0; anything else (a broken or hostile endpoint) is ignored
-        if name is not None and isinstance(logprob, (int, float)) and math.isfinite(logprob) and logprob <= 1e-6:
+        if name is not None and logprob is not None and logprob <= 1e-6:
             raw[name] += math.exp(min(logprob, 0.0))
     return raw
+
+
+def _logprob(value) -> float | None:
+    """A finite number, or None (booleans, strings, and integers too large for a float are no data)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None

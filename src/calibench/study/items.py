@@ -7,7 +7,8 @@ question's original labelling; ``shown_letter`` and ``shown_answer`` are what th
 under its option order (``rotation``). A protocol that follows the answer read (``stated``,
 ``p-true``) takes its letter from it (``answer_source`` says how it was read). A request
 that failed for good is a row with status ``failed`` and its error, so the counts always
-add up; a follow-up whose answer read failed or read no letter has that status too.
+add up; a follow-up whose answer read failed is ``failed`` too, and one whose answer read
+found no letter takes the answer read's status.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from calibench.study.validity import (
     Permutations,
     Positions,
     Validity,
+    cell,
     confidence_values,
     permutation_summary,
     positions,
@@ -418,9 +419,6 @@ def signals(items: list[dict], protocols: list[str], *, repetitions: int, temper
     from scipy.stats import pearsonr, spearmanr
 
     comparisons = []
-    def cell(i: dict) -> tuple:
-        return i["question_id"], i["repetition"], i.get("rotation", 0)
-
     letter = {cell(i): i for i in items if i["protocol"] == "logprob" and i["status"] in PARSED}
     for stated in (p for p in protocols if p != "logprob"):
         pairs = [(i, letter[cell(i)]) for i in items if i["protocol"] == stated and i["status"] in PARSED and cell(i) in letter]

@@ -81,14 +81,15 @@ class Permutations(_Model):
     agreement: float | None  # share of questions with the same letter (original labelling) in every order
 
 
-def _cell(item: dict) -> tuple:
+def cell(item: dict) -> tuple:
+    """The answer an item is one of: (question, repetition, option order)."""
     return item["question_id"], item["repetition"], item.get("rotation", 0)
 
 
 def validity(items: list[dict], reference_items: list[dict], reference: str) -> Validity | None:
     """The protocol's ``items`` against ``reference_items`` (the answer read's letters); None if none pair."""
-    ref = {_cell(i): i for i in reference_items if i["letter"] is not None}
-    pairs = [(i, ref[_cell(i)]) for i in items if i["letter"] is not None and _cell(i) in ref]
+    ref = {cell(i): i for i in reference_items if i["letter"] is not None}
+    pairs = [(i, ref[cell(i)]) for i in items if i["letter"] is not None and cell(i) in ref]
     if not pairs:
         return None
     here = np.array([bool(a["correct"]) for a, _ in pairs])
