@@ -77,3 +77,18 @@ def test_bins_partition_the_items(pairs, n_bins):
 def test_wilson_bounds_are_exact_at_the_ends():
     lo, hi = wilson_interval(np.array([0.0, 7.0, 3.0]), np.array([7.0, 7.0, 7.0]))
     assert lo[0] == 0.0 and hi[1] == 1.0 and 0 < lo[2] < 3 / 7 < hi[2] < 1
+
+
+def test_scikit_learns_rule_puts_every_inner_edge_one_bin_lower():
+    # scikit-learn 1.9's calibration_curve bins with np.searchsorted(edges[1:-1], p) (side
+    # "left": right-closed bins); calibench's left-closed rule puts k/10 in bin k
+    from sklearn.calibration import calibration_curve
+
+    edges = np.array([k / 10 for k in range(1, 10)])
+    ours = uniform_bin_index(edges, 10)
+    assert ours.tolist() == list(range(1, 10))
+    for k, e in enumerate(edges, start=1):
+        # one confidence at the edge and one mid-way into the bin it opens: scikit-learn
+        # averages them only if it puts the edge into that bin too
+        _, mean_conf = calibration_curve(np.array([0, 0]), np.array([e, e + 0.05]), n_bins=10)
+        assert mean_conf.size == 2, k  # two bins: the edge went one lower

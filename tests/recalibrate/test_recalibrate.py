@@ -93,3 +93,15 @@ def test_errors():
         cross_fit([0.5, 0.6, 0.7], [1, 0, 1], folds=5)
     with pytest.raises(CalibenchError, match="outside"):
         fit([0.5, 0.6], [1, 0]).transform([1.5])
+
+
+def test_strata_smaller_than_the_folds_are_pooled_with_a_warning():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=40)
+    y = (rng.uniform(size=40) < p).astype(float)
+    with pytest.warns(UserWarning, match="every stratum has fewer than 5 items"):
+        q = cross_fit(p, y, groups=np.repeat(list("abcdefghij"), 4))  # a --quick run: 4 answers a subject
+    assert q.shape == p.shape and np.all((q >= 0) & (q <= 1))
+    groups = np.array(["big"] * 30 + list("abcdefghij"))
+    with pytest.warns(UserWarning, match="10 of 11 strata have fewer than 5 items: pooled"):
+        cross_fit(p, y, groups=groups)

@@ -26,6 +26,7 @@ def test_recalibration_is_written_into_results_and_the_report(run_dir, capsys):
     assert ("smollm2-135m", "verbalized") in skipped  # nothing parsed, nothing to fit
     recal = next(p for p in results.models[0].protocols if p.protocol == "verbalized-json").recalibration
     assert [m.method for m in recal.methods] == ["platt", "isotonic"] and recal.folds == 3 and recal.n == 24
+    assert recal.stratified_by.startswith("subject")
     platt = recal.methods[0]
     panel = next(p for p in results.models[0].protocols if p.protocol == "verbalized-json").panel
     assert platt.cross_fit["ece"].before.value == pytest.approx(panel.metrics["ece"].value)
@@ -49,3 +50,12 @@ def test_bad_method_is_one_line_exit_2(run_dir, capsys):
     assert main(["recalibrate", str(run_dir), "--method", "voodoo"]) == 2
     err = capsys.readouterr().err
     assert "unknown recalibration method(s) voodoo" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_quick_run_recalibrates_with_small_subjects_pooled(run_dir, capsys):
+    # the default 5 folds: smollm2's 21 stated answers leave one of the fixture's two subjects
+    # with fewer than 5, which is pooled (a --quick run has 3-4 answers in every subject)
+    assert main(["recalibrate", str(run_dir), "--method", "platt"]) == 0
+    recal = next(p for p in load_results(run_dir).models[0].protocols if p.protocol == "stated").recalibration
+    assert "1 of 2 strata have fewer than 5 items: pooled" in recal.stratified_by
+    assert "Warning" not in capsys.readouterr().err

@@ -5,8 +5,10 @@ Three rules assign confidences to bins:
 - ``"uniform"`` (equal width): bin k is [k/B, (k+1)/B), left-closed, the last bin also
   holding 1.0. The edges are the doubles nearest k/B, and a confidence equal to an edge lands
   in the bin that edge opens. So 0.3, 0.6 and 0.7 open bins 3, 6 and 7 with B = 10, where
-  netcal, relplot and scikit-learn (digitizing against ``linspace`` edges, whose 0.3 is
-  0.30000000000000004) put them one bin lower, and 1.0 shares the top bin instead of getting
+  netcal and relplot (digitizing against ``linspace`` edges, whose 0.3 is
+  0.30000000000000004) put them one bin lower; scikit-learn 1.9's ``calibration_curve``
+  (``np.searchsorted(edges, p)``, right-closed bins) puts every edge from 0.1 to 0.9 one
+  bin lower (``tests/metrics/test_binning.py`` pins it); and 1.0 shares the top bin instead of getting
   one of its own (torchmetrics #3510). For stated percentages p = c/100 this is exactly the
   integer rule bin = floor(c * B / 100), capped at B - 1.
 - ``"quantile"`` (equal mass), as in uncertainty-calibration (Kumar et al. 2019) and

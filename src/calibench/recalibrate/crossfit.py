@@ -23,18 +23,39 @@ def _strata(y: np.ndarray, groups) -> np.ndarray:
     return np.unique(labels, return_inverse=True)[1].reshape(-1)
 
 
+def _pooled(strata: np.ndarray, folds: int) -> np.ndarray:
+    """Strata with fewer members than folds pooled into one (into the largest stratum if the pool
+    is still too small), so that stratified folds exist; a warning says what was done."""
+    labels, counts = np.unique(strata, return_counts=True)
+    small = labels[counts < folds]
+    if small.size == 0:
+        return strata
+    out = strata.copy()
+    pool = labels.max() + 1
+    out[np.isin(strata, small)] = pool
+    if np.sum(out == pool) < folds:
+        big = labels[counts >= folds]
+        out[out == pool] = big[np.argmax(counts[counts >= folds])] if big.size else pool
+    message = f"{small.size} of {labels.size} strata have fewer than {folds} items: pooled into one for the folds"
+    if labels.size == small.size:
+        message = f"every stratum has fewer than {folds} items: folds are not stratified"
+    warnings.warn(message, UserWarning, stacklevel=3)
+    return out
+
+
 def cross_fit(p, y, *, method: str = "temperature", folds: int = 5, groups=None, seed: int = 0) -> np.ndarray:
     """Out-of-fold recalibrated confidences: item i's value comes from a map fitted without it.
 
     Folds are stratified by ``groups`` (e.g. subject) when given, else by correctness, and
-    shuffled with ``seed``; a stratum smaller than ``folds`` is spread as evenly as it goes.
+    shuffled with ``seed``; strata smaller than ``folds`` are pooled into one, with a warning
+    (a ``--quick`` run has 3-4 answers per subject).
     """
     if method not in METHODS:
         raise CalibenchError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     p, y = check_inputs(p, y)
     if isinstance(folds, bool) or not isinstance(folds, int) or not 2 <= folds <= p.size:
         raise CalibenchError(f"folds must be an integer from 2 to the number of items ({p.size}), got {folds!r}")
-    strata = _strata(y, groups)
+    strata = _pooled(_strata(y, groups), folds)
     out = np.empty(p.size)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     with warnings.catch_warnings():  # strata smaller than the fold count are expected with subjects

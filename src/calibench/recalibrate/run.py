@@ -4,6 +4,8 @@ the results go into the run's results.json, which the report then shows."""
 
 from __future__ import annotations
 
+import warnings
+
 from pathlib import Path
 
 
@@ -62,9 +64,12 @@ def recalibrate_run(
             if p.size < 2 * folds or len(set(y.tolist())) < 2:
                 protocols.append(proto.model_copy(update={"recalibration": None}))
                 continue
-            entries = []
+            entries, notes = [], set()
             for method in methods:
-                q = cross_fit(p, y, method=method, folds=folds, groups=subjects, seed=seed)
+                with warnings.catch_warnings(record=True) as caught:  # said in results.json, not on stderr
+                    warnings.simplefilter("always", UserWarning)
+                    q = cross_fit(p, y, method=method, folds=folds, groups=subjects, seed=seed)
+                notes.update(str(w.message) for w in caught)
                 test, q_test = holdout(p, y, method=method, groups=subjects, seed=seed)
                 bins = metrics.reliability_bins(q, y, n_bins=n_bins)
                 entries.append(
@@ -84,7 +89,8 @@ def recalibrate_run(
                         report = compare(p, y, q, n_boot=n_boot, seed=seed, n_bins=n_bins)
                         transfers.append(TransferResult(method=method, fitted_on=f"{source.results.study} ({sp.size} answers)",
                                                         ece=BeforeAfter(**report["ece"]), brier=BeforeAfter(**report["brier"])))
-            recal = Recalibration(folds=folds, seed=seed, stratified_by="subject", n=int(p.size), methods=entries, transfer=transfers)
+            stratified = "subject" + "".join(f" ({note})" for note in sorted(notes))
+            recal = Recalibration(folds=folds, seed=seed, stratified_by=stratified, n=int(p.size), methods=entries, transfer=transfers)
             protocols.append(proto.model_copy(update={"recalibration": recal}))
         models.append(model.model_copy(update={"protocols": protocols}))
     results = Results.model_validate(run.results.model_copy(update={"models": models}).model_dump())
