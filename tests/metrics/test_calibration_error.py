@@ -87,3 +87,19 @@ def test_ece_of_calibrated_data_shrinks_with_n():
         means.append(np.mean(values))
     assert means[0] > means[1] > means[2]
     assert means[2] < 0.01
+
+
+def test_each_bootstrap_replicate_of_ece_sweep_is_ece_sweep_of_its_resample():
+    from calibench.metrics.calibration_error import ece_sweep_w
+
+    p = np.array([0.2, 0.25, 0.45, 0.7, 0.75, 0.85])
+    y = np.array([0, 0, 1, 0, 1, 1.0])
+    w = np.array([[0, 1, 0, 0, 3, 2]])
+    assert ece_sweep_w(p, y, w)[0][0] == pytest.approx(0.1333333333)  # it was 0.2167 (all items' sweep range)
+    rng = np.random.default_rng(3)
+    p = np.sort(rng.choice(np.linspace(0.05, 1, 20), size=60))  # atoms come sorted by confidence
+    y = (rng.uniform(size=60) < p).astype(float)
+    w = rng.multinomial(60, np.full(60, 1 / 60), size=40)
+    got = ece_sweep_w(p, y, w)[0]
+    want = [metrics.ece_sweep(np.repeat(p, row), np.repeat(y, row)) for row in w]
+    np.testing.assert_allclose(got, want, atol=1e-12)

@@ -96,13 +96,22 @@ def ece_sweep_w(p, y, w, *, norm: str = "l1", max_bins: int | None = None) -> tu
     """Weighted form of :func:`ece_sweep`; returns (error, chosen number of bins) per replicate."""
     p, y = sort_items(p, y, w)
     rows = 1 if w is None else w.shape[0]
-    n_items = p.size if w is None else int(w[0].sum())
-    n_distinct = int(np.count_nonzero(np.diff(p))) + 1
-    limit = min(n_items, n_distinct, max_bins or n_items)
+    # each replicate sweeps up to its own item count and its own distinct confidences: the
+    # sweep of a resample is the sweep of the items drawn into it, not of all of them
+    present = np.ones((1, p.size), dtype=np.int64) if w is None else (w > 0).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, np.diff(p) != 0])
+    n_distinct = (np.add.reduceat(present, starts, axis=1) > 0).sum(axis=1)
+    n_items = np.full(rows, p.size) if w is None else w.sum(axis=1).astype(np.int64)
+    limit = np.minimum(n_items, n_distinct)
+    if max_bins is not None:
+        limit = np.minimum(limit, max_bins)
     chosen = np.ones(rows, dtype=np.int64)
     best = ece_w(p, y, w, n_bins=1, strategy="quantile", norm=norm)
     alive = np.ones(rows, dtype=bool)
-    for b in range(2, limit + 1):
+    for b in range(2, int(limit.max()) + 1):
+        alive &= b <= limit
+        if not alive.any():
+            break
         live = np.flatnonzero(alive)
         cnt, sp, sy = binned(p, y, None if w is None else w[live], n_bins=b, strategy="quantile")
         with np.errstate(invalid="ignore", divide="ignore"):
