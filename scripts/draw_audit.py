@@ -1,15 +1,18 @@
 """Draw the parser audit set: real stored replies, unlabelled.
 
 Two parts, each stratified by model x protocol (and within it by the status the parser of
-the time gave, so that the odd replies are over-represented) and seeded, so that the draw is
-reproducible: ``python scripts/draw_audit.py`` writes ``tests/elicit/audit/replies.jsonl``.
+the time gave, so that the odd replies are over-represented) and seeded:
+``python scripts/draw_audit.py`` writes ``tests/elicit/audit/replies.jsonl``.
 
 1. ``study``: 420 replies of the published v1 study (docs/study), ``verbalized`` and
    ``verbalized-json``, labelled before the v3 parser was written;
 2. ``v3``: replies of the default study re-run with the v3 protocols (``make study-extended``, then
    ``runs/offline-ladder-extended/items.jsonl``), ``verbalized``, ``verbalized-json`` and ``stated``,
    labelled after the v3 parser was written but without seeing its readings: a check of
-   it on replies it was not tuned on.
+   it on replies it was not tuned on. Its strata are the statuses of the parser at commit
+   131120f, which later parser changes move, so a redraw picks other replies than the
+   labelled ones: the script keeps the committed part 2 unless ``--redraw-v3`` is given
+   (and a redrawn part needs labelling anew). Part 1 redraws identically from docs/study.
 
 Each row holds what a reader needs to label it (question, options, raw reply, whether the
 reply was cut by the token limit) and nothing of what any parser read; the labels are
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 
 from calibench.data import load_dataset
@@ -41,11 +45,11 @@ def _draw(rows: list[dict], k: int, rng: random.Random) -> list[dict]:
     by_status: dict[str, list[dict]] = {}
     for row in rows:
         by_status.setdefault(row["status"], []).append(row)
+    order = sorted(by_status, key=lambda s: len(by_status[s]))  # rarest first; the commonest fills the rest
     chosen: list[dict] = []
-    for status in sorted(by_status, key=lambda s: len(by_status[s])):
+    for status in order:
         group = by_status[status]
-        left = k - len(chosen)
-        take = min(len(group), max(1, k // 3), left) if status != max(by_status, key=lambda s: len(by_status[s])) else left
+        take = k - len(chosen) if status == order[-1] else min(max(1, k // 3), k - len(chosen))
         chosen += rng.sample(group, min(take, len(group)))
     return chosen
 
@@ -75,7 +79,11 @@ def _part(plan, prefix: str | None, questions: dict, rng: random.Random) -> list
 
 def main() -> None:
     questions = {q.id: q for q in load_dataset("mmlu")}
-    out = _part(PLAN, None, questions, random.Random(13)) + _part(PLAN_V3, "v3", questions, random.Random(1313))
+    if "--redraw-v3" in sys.argv[1:]:
+        second = _part(PLAN_V3, "v3", questions, random.Random(1313))
+    else:
+        second = [row for row in map(json.loads, OUT.read_text().splitlines()) if row["id"].startswith("v3:")]
+    out = _part(PLAN, None, questions, random.Random(13)) + second
     OUT.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in out))
     print(f"{len(out)} replies -> {OUT.relative_to(ROOT)}")
 

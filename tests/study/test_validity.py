@@ -3,7 +3,7 @@
 import pytest
 from scipy.stats import binomtest
 
-from calibench.study.validity import confidence_values, positions, scale_readings, validity
+from calibench.study.validity import confidence_values, positions, validity
 
 
 def item(q, letter, answer="A", confidence=0.8, status="ok", rotation=0, **extra):
@@ -42,9 +42,12 @@ def test_pile_up_of_one_value():
 
 
 def test_scale_ambiguous_answers_are_read_both_ways():
+    from calibench.study.config import MetricsConfig
+    from calibench.study.results import scale_readings
+
     items = [item("q1", "A", confidence=0.5, scale="probability"), item("q2", "B", confidence=0.01, alt_confidence=1.0, status="scale_ambiguous")]
-    readings = scale_readings(items, n_bins=10)
-    assert readings["percent"]["n"] == readings["probability"]["n"] == 2
-    assert readings["percent"]["mean_confidence"] == pytest.approx((0.5 + 0.01) / 2)
-    assert readings["probability"]["mean_confidence"] == pytest.approx((0.5 + 1.0) / 2)
-    assert scale_readings(items[:1], n_bins=10) is None
+    readings = scale_readings(items, MetricsConfig())
+    assert readings["percent"].n == readings["probability"].n == 2
+    assert readings["percent"].mean_confidence == pytest.approx((0.5 + 0.01) / 2)
+    assert readings["probability"].mean_confidence == pytest.approx((0.5 + 1.0) / 2)
+    assert scale_readings(items[:1], MetricsConfig()) is None

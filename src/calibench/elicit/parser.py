@@ -42,6 +42,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, replace
+from itertools import islice
 
 OK, LENIENT, NO_ANSWER, NO_CONFIDENCE, OUT_OF_RANGE, EMPTY = "ok", "lenient", "no_answer", "no_confidence", "out_of_range", "empty"
 OPTION_ECHO, AMBIGUOUS, TEMPLATE_ECHO, TRUNCATED, SCALE_AMBIGUOUS = "option_echo", "ambiguous", "template_echo", "truncated", "scale_ambiguous"
@@ -103,6 +104,7 @@ _CONFIDENCE_RULES = (
     ("percent-sure", re.compile(
         rf"(?<![\w.])({_NUM}){_S}(%|(?i:percent)\b){_S}(?i:confident|sure|certain|confidence)\b")),
 )
+_STRING_NUMBER = re.compile(rf"({_NUM}){_S}(%?)")  # a JSON confidence written as a string: "80%"
 _RANGE_AFTER = re.compile(rf"{_S}(?:-|–|to){_S}100")
 _FRACTION = re.compile(rf"{_S}(?:/|(?i:out of)){_S}(\d{{1,6}})(?![\d.])")
 
@@ -116,12 +118,13 @@ def parse_reply(text, letters, *, kind: str = "text", finish_reason: str | None 
     ``options`` (the option texts, in letter order) tells the article "A" from option A.
     """
     try:
-        return _parse(text, tuple(letters), kind, finish_reason == "length", tuple(options or ()))
+        return _parse(text, tuple(letters), kind, finish_reason == "length", tuple(_normal(o) for o in options or ()))
     except Exception:  # the parser must never raise, whatever a model wrote
         return Parsed(None, None, None, NO_ANSWER, "unreadable")
 
 
 def _parse(text, letters: tuple[str, ...], kind: str, cut: bool, options: tuple[str, ...]) -> Parsed:
+    """``options``: the option texts, normalised (:func:`_normal`)."""
     if not isinstance(text, str) or not text.strip():
         return Parsed(None, None, None, TRUNCATED if cut else EMPTY, "empty")
     if len(text) > MAX_REPLY_CHARS:
@@ -179,8 +182,7 @@ def _number(text: str, cut: bool) -> Parsed:
     obj = _first_json_object(text)
     if isinstance(obj, dict) and "confidence" in obj:
         return _json_confidence(None, obj.get("confidence"), "json")
-    reading = _confidence(text, None, cut, "")
-    return reading if reading.status != NO_CONFIDENCE else Parsed(None, None, None, TRUNCATED if cut else NO_CONFIDENCE, "none")
+    return _confidence(text, None, cut, "")
 
 
 def _first_json_object(text: str):
@@ -220,7 +222,7 @@ def _json_confidence(letter: str | None, conf, rule: str) -> Parsed:
         return Parsed(letter, None, None, NO_CONFIDENCE, rule)
     if isinstance(conf, str):
         text = conf.strip()
-        m = re.fullmatch(rf"({_NUM}){_S}(%?)", text)
+        m = _STRING_NUMBER.fullmatch(text)
         if not m:
             return Parsed(letter, None, None, TEMPLATE_ECHO if _RANGE_AFTER.search(text) else NO_CONFIDENCE, rule)
         return _with_confidence(letter, m.group(1), bool(m.group(2)), LENIENT, f"{rule}-string-confidence")
@@ -228,44 +230,43 @@ def _json_confidence(letter: str | None, conf, rule: str) -> Parsed:
 
 
 _NOT_A_NOUN = frozenset({"or", "and", "is", "was", "because", "since", "as", "with", "but", "nor", "to"})
+_NEXT_WORD = re.compile(r"[ \t]{1,4}([A-Za-z][\w-]{0,40})")
+
+
+def _normal(text: str) -> str:
+    """Lower case, punctuation as spaces, spaces folded: option texts and replies compared alike."""
+    return " ".join(re.sub(r"[^\w%]", " ", text.lower()).split())
 
 
 def _is_article(text: str, end: int, letter: str, options: tuple[str, ...]) -> bool:
     """Whether the "A" (or "I") that ends at ``end`` is the article (or the pronoun): followed by
-    a word that is not that option's text ("A barrel-shaped chest", "I think B")."""
+    a word that is not that option's text ("A barrel-shaped chest", "I think B"). ``options``
+    are normalised; the option's text may follow the letter or begin with it ("A barrel-shaped
+    chest" as option A's text)."""
     if letter not in ("A", "I"):
         return False
-    if letter == "I":
-        m = re.match(r"(?:'[a-z]{1,2}\b|[ \t]{1,4}([a-z][\w-]{0,40}))", text[end:end + 48])
-        if not m or (m.group(1) and m.group(1) in _NOT_A_NOUN):
-            return False
-        index = ord("I") - ord("A")
-        return not (index < len(options) and _normal(text[end:end + 300]).startswith(_normal(options[index])[:30] or "\0"))
-    m = re.match(r"[ \t]{1,4}([A-Za-z][\w-]{0,40})", text[end:end + 48])
-    if not m or m.group(1) in _NOT_A_NOUN:
-        return False
-    if options:  # option A's own text, after the letter or starting with the "A" itself
-        option, after = _normal(options[0])[:30], _normal(text[end:end + 300])
-        return not (option and (after.startswith(option) or _normal(text[end - 1:end + 300]).startswith(option)))
+    m = _NEXT_WORD.match(text, end, end + 48)
+    if not m or m.group(1) in _NOT_A_NOUN or (letter == "I" and not m.group(1)[0].islower()):
+        return False  # "I" is the pronoun only before a lower-case word ("I think"), as it was
+    index = ord(letter) - ord("A")
+    if index < len(options) and options[index]:
+        option = options[index][:30]
+        return not (_normal(text[end:end + 300]).startswith(option) or _normal(text[end - 1:end + 300]).startswith(option))
     return m.group(1)[0].islower()
 
 
-def _normal(text: str) -> str:
-    return " ".join(re.sub(r"[^\w%]", " ", text.lower()).split())
-
-
 def _names_another_option(text: str, end: int, letter: str, letters, options: tuple[str, ...]) -> bool:
-    """Whether the words after the letter are another option's text and not its own ("A. 40 m/s" when B is "40 m/s")."""
+    """Whether the words after the letter are another option's text and not its own ("A. 40 m/s"
+    when B is "40 m/s"); ``options`` are normalised."""
     if len(options) != len(letters):
         return False
     line = _normal(text[end:end + 300].split("\n", 1)[0])
     if not line:
         return False
-    texts = [_normal(o) for o in options]
-    own = texts[letters.index(letter)]
+    own = options[letters.index(letter)]
     if own and line.startswith(own):
         return False
-    return any(t and line.startswith(t) for i, t in enumerate(texts) if letters[i] != letter)
+    return any(t and line.startswith(t) for i, t in enumerate(options) if letters[i] != letter)
 
 
 def _echoes_options(text: str, letters) -> bool:
@@ -291,7 +292,7 @@ def _letter(text: str, letters, options) -> tuple[str | None, str, str]:
             m = _LEADING.match(text)
             matches = [m] if m else []
         else:
-            matches = list(pattern.finditer(text, 0, len(text)))[:64]
+            matches = islice(pattern.finditer(text), 64)
         found = []
         for m in matches:
             letter = m.group(1)

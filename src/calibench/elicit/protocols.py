@@ -193,7 +193,7 @@ class Protocol:
     def constraint_used(self, *, constraint: str, backend: str, logprobs: bool) -> str | None:
         """What forced this protocol's format on a model, as results record it."""
         server = BACKENDS[backend]
-        if self.name == "logprob" or self.name == "answer":
+        if self.request == "answer":
             return "prefill" if server.prefill and logprobs else ("grammar-letter" if server.grammar else "json-schema-letter")
         if self.constrained == "json":
             return "grammar" if constraint == "grammar" and server.grammar else "json-schema"

@@ -27,7 +27,8 @@ class Reading:
     mass: float | None = None  # P(True): the probability mass on True and False
 
 
-def _choice(response: dict) -> tuple[str | None, str | None, dict]:
+def _choice(response: dict) -> tuple[str | None, str | None, list | None]:
+    """The first choice's text, finish_reason and logprobs content, each None when absent or malformed."""
     choices = response.get("choices") if isinstance(response, dict) else None
     choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else {}
     message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
@@ -35,15 +36,14 @@ def _choice(response: dict) -> tuple[str | None, str | None, dict]:
     finish = choice.get("finish_reason") if isinstance(choice.get("finish_reason"), str) else None
     logprobs = choice.get("logprobs") if isinstance(choice.get("logprobs"), dict) else {}
     content = logprobs.get("content") if isinstance(logprobs.get("content"), list) else None
-    return text, finish, {"content": content}
+    return text, finish, content
 
 
 def read_response(reads: str, response: dict, question: Question, *, prefilled: bool = True) -> Reading:
     """What one stored response says under a protocol's reading (see the protocols' ``reads``);
     ``prefilled``: whether the answer read was asked after a prefilled "Answer:" with logprobs
     (else it is the model's own letter, constrained to the options)."""
-    text, finish, logprobs = _choice(response)
-    content = logprobs["content"]
+    text, finish, content = _choice(response)
     letters = question.letters
     if reads == "letter-logprobs":
         if prefilled:  # the answer read: the letter distribution at the one generated position

@@ -134,7 +134,7 @@ def _elicitation_row(model: str, proto) -> dict:
         "top_letter": (lambda a: f"{a} {pos.answers[a]:.0%} (gold {pos.gold[a]:.0%})")(max(pos.answers, key=pos.answers.get)) if pos else "-",
         "top_value": f"{values.most_common:g} ({values.most_common_share:.0%})" if values and values.most_common is not None else "-",
         "orders": (f"{perm.orders} orders: acc {pct(perm.debiased_accuracy)}, same letter {pct(perm.agreement)}") if perm else "-",
-        "scale": (f"{scale['percent'].n - (proto.panel.n if proto.panel else 0)} scale-ambiguous: ECE {num(scale['percent'].ece)} as %, "
+        "scale": (f"{proto.parse.counts['scale_ambiguous']} scale-ambiguous: ECE {num(scale['percent'].ece)} as %, "
                   f"{num(scale['probability'].ece)} as probability") if scale else "-",
     }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from calibench.elicit.parser import PARSED, mark_scale_ambiguous
+from calibench.elicit.parser import PARSED, Parsed, mark_scale_ambiguous
 from calibench.elicit.protocols import PROTOCOLS
 from calibench.elicit.readers import Reading, read_response
 from calibench.study.plan import Group, PlannedRequest, original_letter
@@ -26,7 +26,7 @@ FAILED = "failed"
 
 def build_items(store: Store, model: str, groups: list[Group], protocols: list[str]) -> list[dict]:
     """Every item of one model, in plan order, scale ambiguity marked per protocol."""
-    rows = []
+    rows, readings_of = [], []  # each row with what was read for it (None: nothing read)
     for group in groups:
         def stored(request: PlannedRequest):
             found = store.get(request.key)
@@ -36,18 +36,19 @@ def build_items(store: Store, model: str, groups: list[Group], protocols: list[s
         readings = {name: read_response(request.protocol.reads, found.response, group.question, prefilled=group.prefilled)
                     for name, (request, found) in sent.items() if found is not None and found.ok}
         for name in protocols:
-            rows.append(_item(model, PROTOCOLS[name], group, sent, readings))
+            row, parsed = _item(model, PROTOCOLS[name], group, sent, readings)
+            rows.append(row)
+            readings_of.append(parsed)
     for name in protocols:  # a bare 0 or 1 where the protocol's other answers wrote probabilities
         indices = [i for i, row in enumerate(rows) if row["protocol"] == name and row["status"] in PARSED]
-        marked = mark_scale_ambiguous([rows[i]["parsed"] for i in indices])
+        marked = mark_scale_ambiguous([readings_of[i] for i in indices])
         for i, parsed in zip(indices, marked):
             rows[i]["status"] = parsed.status
-    for row in rows:
-        row.pop("parsed", None)
     return rows
 
 
-def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Reading]) -> dict:
+def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Reading]) -> tuple[dict, Parsed | None]:
+    """One item's row, and what was read for it (None when its request or answer read failed)."""
     q, shown = group.original, group.question
     row = {
         "question_id": q.id,
@@ -68,13 +69,13 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
     first = protocol.follows
     if first is not None:  # the letter is the answer read's
         if first not in sent or sent[first][1] is None or not sent[first][1].ok:
-            return {**row, **blank, "key": None, "status": FAILED, "error": _error(sent.get(first))}
+            return {**row, **blank, "key": None, "status": FAILED, "error": _error(sent.get(first))}, None
         answer = readings[first]
         if answer.parsed.letter is None:
-            return {**row, **blank, "key": None, "status": answer.parsed.status, "error": None, "rule": "answer-read:" + answer.parsed.rule}
+            return {**row, **blank, "key": None, "status": answer.parsed.status, "error": None, "rule": "answer-read:" + answer.parsed.rule}, None
     request, found = sent.get(protocol.request, (None, None))
     if found is None or not found.ok:
-        return {**row, **blank, "key": request.key if request else None, "status": FAILED, "error": _error(sent.get(protocol.request))}
+        return {**row, **blank, "key": request.key if request else None, "status": FAILED, "error": _error(sent.get(protocol.request))}, None
     reading = readings[protocol.request]
     parsed = reading.parsed
     source = None
@@ -112,8 +113,7 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
         "cached_tokens": details.get("cached_tokens", timings.get("cache_n")),
         "latency_s": found.latency_s,
         "endpoint": found.endpoint,
-        "parsed": parsed,  # for the scale check across the protocol's answers; not written
-    }
+    }, parsed
 
 
 def _error(entry) -> str:

@@ -59,6 +59,10 @@ class Group:
         """Whether the answer read is a letter distribution after a prefilled "Answer:" (else a constrained letter)."""
         return BACKENDS[self.backend].prefill and self.logprobs
 
+    def feeds(self, request: PlannedRequest) -> bool:
+        """Whether a follow-up is built from this request's reply (so its response must be read)."""
+        return any(p.follows == request.protocol.name for p in self.senders)
+
     def request(self, protocol: Protocol, answer: str | None = None) -> PlannedRequest:
         messages = protocol.messages(self.question, answer=answer, backend=self.backend, logprobs=self.logprobs)
         options = protocol.options(self.question, temperature=self.sampling.temperature, seed=seed_for(self.sampling, self.repetition),

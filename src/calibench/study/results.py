@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from calibench import metrics
-from calibench.elicit.parser import OK, PARSED, STATUSES
+from calibench.elicit.parser import OK, PARSED, SCALE_AMBIGUOUS, STATUSES
 from calibench.metrics.noise_floor import NoiseFloor
 from calibench.study.items import FAILED
 from calibench.study.validity import (
@@ -29,7 +29,6 @@ from calibench.study.validity import (
     confidence_values,
     permutation_summary,
     positions,
-    scale_readings,
     validity,
 )
 
@@ -395,17 +394,25 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
         validity=validity(items, reference[1], reference[0]) if reference else None,
         positions=positions(items, sorted({i["shown_answer"] for i in items} | {i["shown_letter"] for i in items if i["shown_letter"]})),
         confidence_values=confidence_values(items),
-        scale_readings=_scale_summaries(items, cfg),
+        scale_readings=scale_readings(items, cfg),
         permutations=permutation_summary(items),
     )
 
 
-def _scale_summaries(items: list[dict], cfg) -> dict[str, Summary] | None:
-    readings = scale_readings(items, cfg.n_bins)
-    if readings is None:
+def scale_readings(items: list[dict], cfg) -> dict[str, Summary] | None:
+    """Complete-case summaries with the scale-ambiguous answers added, read as percentages
+    (``confidence``) and as probabilities (``alt_confidence``); None when there are none.
+    ``n`` counts the answers summarised, ``parse_rate`` their share of all items."""
+    ambiguous = [i for i in items if i["status"] == SCALE_AMBIGUOUS]
+    if not ambiguous:
         return None
-    return {name: Summary(n=r["n"], parse_rate=r["n"] / len(items), accuracy=r["accuracy"], mean_confidence=r["mean_confidence"],
-                          overconfidence_gap=r["overconfidence_gap"], ece=r["ece"], brier=r["brier"]) for name, r in readings.items()}
+    parsed = [i for i in items if i["status"] in PARSED]
+    out = {}
+    for reading, field in (("percent", "confidence"), ("probability", "alt_confidence")):
+        read = parsed + [{**i, "status": OK, "confidence": i[field]} for i in ambiguous]
+        summary = _summary(read, cfg)
+        out[reading] = Summary(**{**summary, "parse_rate": len(read) / len(items)})
+    return out
 
 
 def _finite(x) -> float | None:

@@ -88,10 +88,8 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
                 try:
                     request = next(requests)
                     while True:
-                        stored = store.get(request.key) if request.key in done else None
-                        if stored is not None and stored.ok:
-                            response = stored.response
-                        else:
+                        held, response = _stored(store, done, group, request)
+                        if not held:
                             try:
                                 reply = await client.chat(request.messages, request.options, prefer=endpoint)
                             except ModelRequestError as exc:
@@ -126,20 +124,18 @@ def _add_timings(engine: dict, t: dict, servers: int) -> None:
     engine["generated_tokens"] += int(t.get("predicted_n", 0))
 
 
+def _stored(store: Store, done: set[str], group, request) -> tuple[bool, dict | None]:
+    """Whether the store holds ``request``'s answer (its key is in ``done``), and the response when
+    a follow-up is built from it: only those replies are read back, the rest are known by key."""
+    if request.key not in done:
+        return False, None
+    return True, store.get(request.key).response if group.feeds(request) else None
+
+
 def _pending(group, done: set[str], store: Store) -> bool:
     """Whether any request of ``group`` still has to be asked (follow-ups are built from the stored answer read)."""
-    missing = False
-
-    def lookup(request):
-        nonlocal missing
-        stored = store.get(request.key) if request.key in done else None
-        if stored is None or not stored.ok:
-            missing = True
-            return None, None
-        return stored, stored.response
-
-    group.walk(lookup)
-    return missing
+    sent = group.walk(lambda request: _stored(store, done, group, request))
+    return not all(held for _, held in sent.values())
 
 
 def _resolve_model(cfg: ModelConfig):

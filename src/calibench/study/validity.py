@@ -11,7 +11,6 @@
   to see a constraint or a habit pinning the number.
 - :func:`permutation_summary`: with several option orders, accuracy and confidence per order,
   their means (position-debiased) and the share of questions answered alike in every order.
-- :func:`scale_readings`: the metrics with the scale-ambiguous answers read both ways.
 """
 
 from __future__ import annotations
@@ -22,8 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 from scipy.stats import binomtest
 
-from calibench import metrics
-from calibench.elicit.parser import PARSED, SCALE_AMBIGUOUS
+from calibench.elicit.parser import PARSED
 
 DISTORTING_P = 0.01
 REFERENCES = ("logprob", "stated", "p-true")  # every one of these carries the answer read's letter
@@ -158,19 +156,3 @@ def permutation_summary(items: list[dict]) -> Permutations | None:
         debiased_mean_confidence=float(np.mean(conf)) if conf else None,
         agreement=float(np.mean([len(set(v.values())) == 1 for v in complete])) if complete else None,
     )
-
-
-def scale_readings(items: list[dict], n_bins: int) -> dict[str, dict] | None:
-    """Complete-case metrics with the scale-ambiguous answers added, read as percentages and as probabilities."""
-    ambiguous = [i for i in items if i["status"] == SCALE_AMBIGUOUS]
-    if not ambiguous:
-        return None
-    parsed = [(i["confidence"], float(i["correct"])) for i in items if i["status"] in PARSED]
-    out = {}
-    for reading, field in (("percent", "confidence"), ("probability", "alt_confidence")):
-        pairs = np.array(parsed + [(i[field], float(i["correct"])) for i in ambiguous], dtype=float)
-        p, y = pairs[:, 0], pairs[:, 1]
-        out[reading] = {"n": int(p.size), "n_ambiguous": len(ambiguous), "accuracy": float(y.mean()),
-                        "mean_confidence": float(p.mean()), "overconfidence_gap": float(p.mean() - y.mean()),
-                        "ece": metrics.ece(p, y, n_bins=n_bins), "brier": metrics.brier(p, y)}
-    return out
