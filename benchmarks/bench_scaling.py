@@ -39,9 +39,11 @@ def run_once(model: str, questions: int, servers: int, threads: int | None) -> f
             "out": str(Path(out) / "run"),
             "data": {"limit": questions},
             "metrics": {"n_boot": 10},
-            # one request at a time per server, so that a question's two requests go back to
-            # back on one server and share its cached prefix
-            "models": [{"name": model, "constraint": "grammar",
+            # the default study's protocols: the answer read, then stated continuing it; one
+            # request at a time per server, so that a question's two requests go back to back
+            # on one server and share its cached prefix. The servers are llama.cpp's: prefill works
+            "protocols": ["stated", "logprob"],
+            "models": [{"name": model, "backend": "llama.cpp",
                         "endpoints": [{"base_url": e.base_url, "max_concurrency": 1} for e in engines]}],
         })
         run_study(cfg, show_progress=False)
@@ -56,7 +58,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    print(f"{args.model}: {args.questions} questions x 3 protocols (2 requests each), {os.cpu_count()} cores, "
+    print(f"{args.model}: {args.questions} questions x the default protocols (2 requests each), {os.cpu_count()} cores, "
           f"{args.rounds} alternating rounds")
     rates: dict[str, list[float]] = {name: [] for name in SETUPS}
     for _ in range(args.rounds):
