@@ -47,8 +47,7 @@ def noise_floor(
     n = len(p)) and outcomes y ~ Bernoulli(confidence), so that calibration holds exactly
     in expectation, and scores them. Returns the mean and the ``quantile`` (default 95th
     percentile) over ``n_sims`` simulations. A measured ECE below the upper value cannot be
-    told apart from perfect calibration at this n. Vectorised: the simulations are rows of
-    counts over (confidence, outcome) pairs, scored together.
+    told apart from perfect calibration at this n (see :func:`calibrated_scores`).
     """
     values = check_confidences(p)
     n = values.size if n is None else n
@@ -56,7 +55,18 @@ def noise_floor(
     check_positive_int("n_sims", n_sims)
     if not 0 < quantile < 1:
         raise CalibenchError(f"quantile must lie in (0, 1), got {quantile!r}")
-    fn = resolve(metric, **metric_options)
+    scores = calibrated_scores(values, n=n, metric=resolve(metric, **metric_options), n_sims=n_sims, seed=seed)
+    name = metric if isinstance(metric, str) else "metric"
+    return NoiseFloor(name, int(n), float(scores.mean()), float(np.quantile(scores, quantile)), quantile, n_sims)
+
+
+def calibrated_scores(values: np.ndarray, *, n: int, metric: WeightedMetric, n_sims: int, seed: int) -> np.ndarray:
+    """``metric`` over ``n_sims`` simulated perfectly calibrated samples of size n (validated confidences).
+
+    Each draws n confidences from the empirical distribution of ``values`` and outcomes y ~
+    Bernoulli(confidence): consistency resampling (Broecker and Smith 2007). The simulations
+    are rows of counts over (confidence, outcome) pairs, scored together.
+    """
     levels, freq = np.unique(values, return_counts=True)
     rng = np.random.default_rng(seed)
     drawn = rng.multinomial(n, freq / values.size, size=n_sims)
@@ -67,6 +77,4 @@ def noise_floor(
     weights = np.empty((n_sims, 2 * levels.size))
     weights[:, 0::2] = drawn - right
     weights[:, 1::2] = right
-    scores = evaluate(fn, atom_p, atom_y, weights)
-    name = metric if isinstance(metric, str) else "metric"
-    return NoiseFloor(name, int(n), float(scores.mean()), float(np.quantile(scores, quantile)), quantile, n_sims)
+    return evaluate(metric, atom_p, atom_y, weights)
