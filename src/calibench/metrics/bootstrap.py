@@ -8,8 +8,8 @@ study cost a few matrix products, not 1,000 calls.
 - Plain: items resampled independently.
 - Cluster (``groups=``): whole groups (e.g. subjects) resampled with replacement, for data
   whose items are not independent.
-- Paired (:func:`paired_bootstrap`): the same question indices drawn for two models, for
-  the CI of a difference between them on the same questions.
+- Paired (:mod:`calibench.metrics.paired`): the same question indices drawn for two models,
+  for the CI of a difference between them on the same questions.
 
 BCa (Efron 1987) corrects the percentile interval for bias (z0, from the share of
 resamples below the estimate) and skew (the acceleration, from a jackknife that leaves
@@ -20,6 +20,7 @@ random equal blocks).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import numpy as np
 from scipy.stats import norm
@@ -141,11 +142,12 @@ def _check_options(n_boot: int, level: float, method: str) -> None:
         raise CalibenchError(f"level must lie in (0, 1), got {level!r}")
 
 
-def _estimate(statistic, design: _Design, weights: np.ndarray, jack, level: float, method: str) -> Estimate:
-    """Point value, resampled values and (for BCa) jackknife values of ``statistic(w)``, as an Estimate."""
+def _estimate(statistic, boot: np.ndarray, design: _Design, jack, level: float, method: str) -> Estimate:
+    """Point value and (for BCa) jackknife values of ``statistic(w)`` with its resampled values
+    ``boot``, as an Estimate."""
     theta_hat = float(statistic(design.counts[None, :])[0])
     jack_values = (statistic(jack[0]), jack[1]) if jack is not None else None
-    lo, hi, valid = _interval(theta_hat, statistic(weights), jack_values, level, method)
+    lo, hi, valid = _interval(theta_hat, boot, jack_values, level, method)
     return Estimate(theta_hat, lo, hi, level, method, valid)
 
 
@@ -170,10 +172,11 @@ def bootstrap_many(
     design = _Design([p, y], groups)
     ap, ay = design.atoms
     weights, jack = _resamples(design, n_boot, seed, method)
-    return {
-        name: _estimate(lambda w, m=metric: evaluate(m, ap, ay, w), design, weights, jack, level, method)
-        for name, metric in metrics.items()
-    }
+    out = {}
+    for name, metric in metrics.items():
+        statistic = partial(evaluate, metric, ap, ay)
+        out[name] = _estimate(statistic, statistic(weights), design, jack, level, method)
+    return out
 
 
 def bootstrap_ci(
@@ -200,39 +203,3 @@ def bootstrap_ci(
     name = metric if isinstance(metric, str) else "metric"
     fn = resolve(metric, **metric_options)
     return bootstrap_many({name: fn}, p, y, n_boot=n_boot, seed=seed, level=level, method=method, groups=groups)[name]
-
-
-def paired_bootstrap(
-    p_a,
-    y_a,
-    p_b,
-    y_b,
-    metric: str | WeightedMetric = "ece",
-    *,
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
-    method: str = "percentile",
-    groups=None,
-    **metric_options,
-) -> Estimate:
-    """CI of metric(model a) - metric(model b) on the same questions, resampled jointly.
-
-    Item i of a and item i of b must be the same question. Resampling the questions once
-    for both models keeps their correlation, which makes this interval much narrower than
-    the difference of two independent intervals when the models err on the same questions.
-    """
-    _check_options(n_boot, level, method)
-    p_a, y_a = check_inputs(p_a, y_a)
-    p_b, y_b = check_inputs(p_b, y_b)
-    if p_a.size != p_b.size:
-        raise CalibenchError(f"paired samples differ in length ({p_a.size} vs {p_b.size}); pair them on the same questions")
-    fn = resolve(metric, **metric_options)
-    design = _Design([p_a, y_a, p_b, y_b], groups)
-    pa, ya, pb, yb = design.atoms
-    weights, jack = _resamples(design, n_boot, seed, method)
-
-    def difference(w: np.ndarray) -> np.ndarray:
-        return evaluate(fn, pa, ya, w) - evaluate(fn, pb, yb, w)
-
-    return _estimate(difference, design, weights, jack, level, method)

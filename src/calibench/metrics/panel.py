@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from calibench.errors import CalibenchError
 from calibench.metrics._inputs import check_inputs, check_positive_int
 from calibench.metrics.binning import ReliabilityBins, reliability_bins
 from calibench.metrics.bootstrap import Estimate, _check_options, bootstrap_many
 from calibench.metrics.calibration_error import ece_sweep_w
-from calibench.metrics.noise_floor import NoiseFloor, noise_floor
+from calibench.metrics.ece_interval import CalibrationTest, test_from_scores, with_test
+from calibench.metrics.noise_floor import NoiseFloor, calibrated_scores
 from calibench.metrics.registry import weighted_metrics
 from calibench.metrics.smooth import smece_w
 
-PANEL_VERSION = 1
+PANEL_VERSION = 2  # 2: the bin-debiased ECE with its calibration test
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,9 @@ class Panel:
 
     ``metrics`` maps each name of :func:`calibench.metrics.registry.weighted_metrics` to an
     :class:`Estimate`; ``panel["ece"].value`` reads one. ``options`` records how it was
-    computed, so that a stored panel describes itself.
+    computed, so that a stored panel describes itself. ``metrics["ece_debiased_l1"]`` is the
+    headline calibration error; its interval's low end is 0 unless ``calibration_test``
+    rejected perfect calibration (:mod:`calibench.metrics.ece_interval`).
     """
 
     n: int
@@ -30,6 +35,7 @@ class Panel:
     reliability: ReliabilityBins
     reliability_distinct: ReliabilityBins
     noise_floor: NoiseFloor
+    calibration_test: CalibrationTest
     smece_sigma: float
     ece_sweep_bins: int
     options: dict
@@ -47,6 +53,7 @@ class Panel:
             "reliability": self.reliability.to_dict(),
             "reliability_distinct": self.reliability_distinct.to_dict(),
             "noise_floor": self.noise_floor.to_dict(),
+            "calibration_test": self.calibration_test.to_dict(),
             "smece_sigma": self.smece_sigma,
             "ece_sweep_bins": self.ece_sweep_bins,
         }
@@ -72,7 +79,10 @@ def panel(
     the same ``n_boot`` resamples (``groups`` switches to a cluster bootstrap). Reliability
     bins come with Wilson intervals, equal-width (``n_bins``) and per distinct confidence;
     the noise floor is the ECE of a perfectly calibrated model with these confidences at
-    this n. Binned metrics use ``n_bins`` (default 10, the reference study's setting).
+    this n (mean and 95th percentile over ``noise_sims`` simulations), and the same
+    simulations test perfect calibration, which sets the low end of the headline
+    ``ece_debiased_l1`` interval. Binned metrics use ``n_bins`` (default 10, the reference
+    study's setting).
     """
     _check_options(n_boot, level, method)
     check_positive_int("n_bins", n_bins)
@@ -82,6 +92,10 @@ def panel(
     p, y = check_inputs(p, y)
     table = weighted_metrics(n_bins=n_bins, coverage=coverage)
     estimates = bootstrap_many(table, p, y, n_boot=n_boot, seed=seed, level=level, method=method, groups=groups)
+    scores = calibrated_scores(p, n=p.size, metric=table["ece"], n_sims=noise_sims, seed=seed)
+    floor = NoiseFloor("ece", int(p.size), float(scores.mean()), float(np.quantile(scores, 0.95)), 0.95, noise_sims)
+    test = test_from_scores(estimates["ece"].value, scores, level)
+    estimates["ece_debiased_l1"] = with_test(estimates["ece_debiased_l1"], test)
     _, sigma = smece_w(p, y, None)
     _, sweep_bins = ece_sweep_w(p, y, None)
     return Panel(
@@ -89,7 +103,8 @@ def panel(
         metrics=estimates,
         reliability=reliability_bins(p, y, n_bins=n_bins, strategy="uniform", interval=level),
         reliability_distinct=reliability_bins(p, y, strategy="distinct", interval=level),
-        noise_floor=noise_floor(p, metric="ece", n_sims=noise_sims, seed=seed, n_bins=n_bins),
+        noise_floor=floor,
+        calibration_test=test,
         smece_sigma=float(sigma[0]),
         ece_sweep_bins=int(sweep_bins[0]),
         options={

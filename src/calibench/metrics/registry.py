@@ -12,7 +12,7 @@ from functools import partial
 import numpy as np
 
 from calibench.errors import CalibenchError
-from calibench.metrics.calibration_error import ece_debiased_w, ece_sweep_w, ece_w
+from calibench.metrics.calibration_error import ece_debiased_l1_w, ece_debiased_w, ece_sweep_w, ece_w
 from calibench.metrics.scores import brier_decomposition_w, brier_w, nll_w
 from calibench.metrics.selective import accuracy_at_coverage_w, aurc_w, auroc_w
 from calibench.metrics.smooth import smece_w
@@ -36,6 +36,7 @@ def weighted_metrics(*, n_bins: int = 10, coverage: float = 0.5) -> dict[str, We
         "mean_confidence": mean_confidence_w,
         "overconfidence_gap": overconfidence_gap_w,
         "ece": partial(ece_w, n_bins=n_bins, strategy="uniform", norm="l1"),
+        "ece_debiased_l1": partial(ece_debiased_l1_w, n_bins=n_bins),
         "ece_quantile": partial(ece_w, n_bins=n_bins, strategy="quantile", norm="l1"),
         "ece_distinct": partial(ece_w, n_bins=n_bins, strategy="distinct", norm="l1"),
         "rms_calibration_error": partial(ece_w, n_bins=n_bins, strategy="uniform", norm="l2"),

@@ -19,9 +19,9 @@ from collections import Counter
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy.stats import binomtest
 
 from calibench.elicit.parser import PARSED
+from calibench.metrics.paired import mcnemar
 
 DISTORTING_P = 0.01
 REFERENCES = ("logprob", "stated", "p-true")  # every one of these carries the answer read's letter
@@ -90,22 +90,18 @@ def validity(items: list[dict], reference_items: list[dict], reference: str) -> 
     pairs = [(i, ref[cell(i)]) for i in items if i["letter"] is not None and cell(i) in ref]
     if not pairs:
         return None
-    here = np.array([bool(a["correct"]) for a, _ in pairs])
-    there = np.array([bool(b["correct"]) for _, b in pairs])
-    b = int(np.sum(here & ~there))
-    c = int(np.sum(~here & there))
-    p = float(binomtest(min(b, c), b + c, 0.5).pvalue) if b + c else 1.0
+    test = mcnemar([bool(a["correct"]) for a, _ in pairs], [bool(b["correct"]) for _, b in pairs])
     return Validity(
         reference=reference,
         n=len(pairs),
         agreement=float(np.mean([a["letter"] == r["letter"] for a, r in pairs])),
-        accuracy=float(here.mean()),
-        reference_accuracy=float(there.mean()),
-        accuracy_difference=float(here.mean() - there.mean()),
-        right_only_here=b,
-        right_only_reference=c,
-        mcnemar_p=p,
-        distorting=p < DISTORTING_P,
+        accuracy=test.accuracy_a,
+        reference_accuracy=test.accuracy_b,
+        accuracy_difference=test.accuracy_a - test.accuracy_b,
+        right_only_here=test.a_only,
+        right_only_reference=test.b_only,
+        mcnemar_p=test.p_value,
+        distorting=test.p_value < DISTORTING_P,
     )
 
 
