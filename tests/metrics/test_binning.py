@@ -29,7 +29,7 @@ def test_uniform_bin_contains_its_value(x, n_bins):
 
 def test_quantile_bins_follow_array_split_and_keep_ties_together():
     p = np.sort(np.array([0.1, 0.2, 0.2, 0.2, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]))
-    idx, _ = assign_bins(p, None, 5, "quantile")
+    idx, _ = assign_bins(p, 5, "quantile")
     # runs of 2 give cuts at the midpoints 0.2 (inside the tie), 0.35, 0.65 and 0.85 as in
     # uncertainty-calibration's get_equal_bins; a value equal to a cut goes below it, so the
     # three 0.2s stay together and bin 1 is empty

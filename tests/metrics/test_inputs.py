@@ -3,7 +3,7 @@ import pytest
 
 from calibench import metrics
 from calibench.errors import CalibenchError
-from calibench.metrics._inputs import distinct_levels, rowwise_searchsorted
+from calibench.metrics._inputs import RunningCounts, distinct_levels, segment_sums
 from calibench.metrics.bootstrap import _Design
 
 FUNCTIONS = [
@@ -70,10 +70,33 @@ def test_design_compresses_items_to_sorted_atoms():
     np.testing.assert_array_equal(ay[design.item_atom], y)
 
 
-def test_rowwise_searchsorted_matches_a_loop():
+def test_running_counts_match_a_loop():
     rng = np.random.default_rng(0)
-    rows = np.sort(rng.integers(0, 50, size=(7, 12)), axis=1).astype(float)
-    queries = rng.integers(0, 55, size=(7, 5)).astype(float)
-    for side in ("left", "right"):
-        expected = np.stack([np.searchsorted(r, q, side=side) for r, q in zip(rows, queries)])
-        np.testing.assert_array_equal(rowwise_searchsorted(rows, queries, side), expected)
+    w = rng.integers(0, 3, size=(7, 12)).astype(float)
+    w[3] = 0  # a replicate without items
+    counts = RunningCounts(w)
+    rows = np.arange(7)
+    atoms = rng.integers(0, 13, size=(7, 5))
+    np.testing.assert_array_equal(counts.total, w.sum(axis=1))
+    np.testing.assert_array_equal(counts.before(rows, atoms), [[r[:a].sum() for a in at] for r, at in zip(w, atoms)])
+    np.testing.assert_array_equal(counts.inclusive(), np.cumsum(w, axis=1))
+    full = rows[w.sum(axis=1) > 0]
+    ranks = np.stack([rng.integers(0, w[r].sum(), size=5) for r in full])
+    expected = [[np.searchsorted(np.cumsum(w[r]), q, side="right") for q in qs] for r, qs in zip(full, ranks)]
+    np.testing.assert_array_equal(counts.holding(full, ranks), expected)
+
+
+@pytest.mark.parametrize("n_bins", [3, 40, 600, 2000])
+def test_segment_sums_match_a_loop(n_bins):
+    rng = np.random.default_rng(n_bins)
+    w = rng.integers(0, 3, size=(6, 2000)).astype(float)
+    v = rng.uniform(size=2000)
+    shared = np.r_[0, np.sort(rng.integers(0, 2001, size=n_bins - 1)), 2000]
+    per_row = np.stack([np.r_[0, np.sort(rng.integers(0, 2001, size=n_bins - 1)), 2000] for _ in range(6)])
+    for bounds in (shared, per_row):
+        got_w, got_v = segment_sums(w, bounds, None, v)
+        b = np.broadcast_to(bounds, (6, n_bins + 1))
+        want_w = [[w[r, b[r, j] : b[r, j + 1]].sum() for j in range(n_bins)] for r in range(6)]
+        want_v = [[(w[r] * v)[b[r, j] : b[r, j + 1]].sum() for j in range(n_bins)] for r in range(6)]
+        np.testing.assert_allclose(got_w, want_w, atol=1e-9)
+        np.testing.assert_allclose(got_v, want_v, atol=1e-9)

@@ -2,16 +2,16 @@
 
 Each metric has one implementation, written for *weighted atoms*: confidences ``p`` (K,),
 outcomes ``y`` (K,) in {0, 1}, and weights ``w`` that are either None (each atom weighs 1,
-the plain per-item case) or an (R, K) matrix, one row of counts per replicate. A bootstrap
-resample is such a row of counts over the distinct (p, y) pairs, so R resamples are computed
-at once, with no Python loop over items or resamples. Weighted atoms come sorted by p, then
-y; plain items may come in any order (metrics that need order sort them, ``sort_items``).
+the plain per-item case) or an (R, K) matrix, one row of counts (whole numbers) per
+replicate. A bootstrap resample is such a row of counts over the distinct (p, y) pairs, so R
+resamples are computed at once, with no Python loop over items or resamples. Weighted atoms
+come sorted by p, then y, so that any bin (a range of confidence) is a contiguous run of
+atoms; plain items may come in any order (metrics that need order sort them, ``sort_items``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 from calibench.errors import CalibenchError
 

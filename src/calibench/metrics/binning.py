@@ -27,12 +27,13 @@ import numpy as np
 from scipy.stats import norm
 
 from calibench.metrics._inputs import (
+    RunningCounts,
     binned_sums,
     check_choice,
     check_inputs,
     check_positive_int,
     distinct_levels,
-    rowwise_searchsorted,
+    segment_sums,
     sort_items,
 )
 from calibench.errors import CalibenchError
@@ -43,25 +44,20 @@ STRATEGIES = ("uniform", "quantile", "distinct")
 def uniform_bin_index(p: np.ndarray, n_bins: int) -> np.ndarray:
     """Equal-width bin of each confidence under the left-closed rule of the module docstring.
 
-    The product p * B can round across an integer, so the truncated guess is checked
-    against the exact edges k / B (each the double nearest the rational) on both sides;
-    this equals ``searchsorted(k / B, p, side="right")`` and costs less than half as much.
+    Equals ``searchsorted(k / B, p, side="right") - 1`` (capped at B - 1) with the exact
+    edges k / B, each the double nearest the rational, at under half its cost. The product
+    p * B can round across an integer; p * B * (1 - 2^-48) cannot round up across one (the
+    margin dwarfs rounding, 2^-53, and is far below the gap between edges), so its truncation
+    is the exact bin or the one below, and one comparison with that bin's upper edge decides.
     """
-    x = np.multiply(p, n_bins)
-    k = x.astype(np.int64)
-    np.divide(k, n_bins, out=x)  # the guessed bin's lower edge
-    below = np.less(p, x)
-    k -= below
-    np.add(k, 1.0, out=x)
-    x /= n_bins  # the (corrected) bin's upper edge
-    np.greater_equal(p, x, out=below)
-    k += below
-    np.minimum(k, n_bins - 1, out=k)  # 1.0 shares the top bin
-    return k
+    guess = np.multiply(p, n_bins * (1 - 2.0**-48)).astype(np.int64)
+    upper = np.append(np.arange(1, n_bins) / n_bins, np.inf)  # 1.0 shares the top bin
+    guess += p >= upper.take(guess)
+    return guess
 
 
-def assign_bins(p: np.ndarray, w, n_bins: int, strategy: str) -> tuple[np.ndarray, int]:
-    """Bin index of each atom, (K,) or per replicate (R, K), and the number of bin slots.
+def assign_bins(p: np.ndarray, n_bins: int, strategy: str) -> tuple[np.ndarray, int]:
+    """Bin index of each item (K,) and the number of bin slots.
 
     ``p`` must be sorted ascending for "quantile" and "distinct" (see ``sort_items``).
     """
@@ -70,31 +66,45 @@ def assign_bins(p: np.ndarray, w, n_bins: int, strategy: str) -> tuple[np.ndarra
     level = distinct_levels(p)
     if strategy == "distinct":
         return level, int(level[-1]) + 1
-    return _quantile_bins(level, w, n_bins), n_bins
+    bounds = quantile_bounds(level, RunningCounts(np.ones((1, p.size))), n_bins, np.zeros(1, dtype=np.int64))
+    return np.repeat(np.arange(n_bins), np.diff(bounds[0])), n_bins
 
 
-def _quantile_bins(level: np.ndarray, w, n_bins: int) -> np.ndarray:
-    # Work in integer ranks, not float edges: uncertainty-calibration's cut between runs i-1
-    # and i is the midpoint of the last value of run i-1 (level a) and the first of run i, and
-    # a confidence lies above that cut exactly when its level exceeds a.
-    weights = np.ones((1, level.size)) if w is None else w
-    cum = np.cumsum(weights, axis=1)
-    n = cum[:, -1]
+def quantile_bounds(level: np.ndarray, counts: RunningCounts, n_bins: int, rows: np.ndarray) -> np.ndarray:
+    """Equal-mass bins of replicates ``rows`` (L,) as atom bounds (L, n_bins + 1) (see ``segment_sums``).
+
+    ``level`` is each atom's rank among the distinct confidences, ``counts`` the running item
+    counts. As uncertainty-calibration's cut between runs i-1 and i is the midpoint of the last
+    value of run i-1 and the first of run i, the atoms above that cut are exactly those whose
+    level exceeds that of the atom holding run i-1's last item, which integer ranks find.
+    """
+    n = counts.total[rows]
     nb = np.minimum(n_bins, n)
-    i = np.arange(1, n_bins)[None, :]
-    starts = i * np.floor(n / nb)[:, None] + np.minimum(i, (n % nb)[:, None])
-    atom_before_cut = rowwise_searchsorted(cum, starts - 1, side="right")
-    cut_level = level[np.minimum(atom_before_cut, level.size - 1)].astype(np.float64)
-    cut_level[i >= nb[:, None]] = level[-1] + 1  # rows with fewer items than bins
-    queries = np.broadcast_to(level.astype(np.float64), weights.shape)
-    idx = rowwise_searchsorted(cut_level, queries, side="left")
-    return idx[0] if w is None else idx
+    safe = np.maximum(nb, 1)[:, None]  # a row without items has every bin empty
+    i = np.arange(1, n_bins)
+    first = i * (n[:, None] // safe) + np.minimum(i, n[:, None] % safe)  # each run's first item
+    below = counts.holding(rows, np.clip(first - 1, 0, np.maximum(n - 1, 0)[:, None]))
+    cut = np.searchsorted(level, level[np.minimum(below, level.size - 1)], side="right")
+    cut[i >= nb[:, None]] = level.size  # rows with fewer items than bins
+    edge = np.full((rows.size, 1), level.size)
+    return np.hstack([np.zeros_like(edge), cut, edge])
+
+
+def bin_sums(p: np.ndarray, w, n_bins: int, strategy: str, *values: np.ndarray) -> list[np.ndarray]:
+    """Per-replicate, per-bin sums of the weights and of each value, each (R, slots).
+
+    ``p`` must be sorted ascending unless the bins are uniform and ``w`` is None.
+    """
+    if w is None or strategy != "quantile":
+        idx, slots = assign_bins(p, n_bins, strategy)
+        return binned_sums(w, idx, slots, *values)
+    bounds = quantile_bounds(distinct_levels(p), RunningCounts(w), n_bins, np.arange(w.shape[0]))
+    return segment_sums(w, bounds, None, *values)
 
 
 def binned(p: np.ndarray, y: np.ndarray, w, *, n_bins: int, strategy: str):
     """Per-replicate bin counts, confidence sums and outcome sums, each (R, slots)."""
-    idx, slots = assign_bins(p, w, n_bins, strategy)
-    return binned_sums(w, idx, slots, p, y)
+    return bin_sums(p, w, n_bins, strategy, p, y)
 
 
 def wilson_interval(successes: np.ndarray, n: np.ndarray, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +163,7 @@ def reliability_bins(p, y, *, n_bins: int = 10, strategy: str = "uniform", inter
         raise CalibenchError(f"interval must lie in (0, 1), got {interval!r}")
     p, y = check_inputs(p, y)
     p, y = sort_items(p, y, None)
-    idx, slots = assign_bins(p, None, n_bins, strategy)
+    idx, slots = assign_bins(p, n_bins, strategy)
     cnt, sp, sy = (a[0] for a in binned_sums(None, idx, slots, p, y))
     keep = cnt > 0
     lo = np.full(slots, np.inf)

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from calibench.errors import CalibenchError
-from calibench.metrics._inputs import binned_sums, check_choice, check_inputs, check_positive_int, sort_items, total, wsum
-from calibench.metrics.binning import STRATEGIES, assign_bins
+from calibench.metrics._inputs import check_choice, check_inputs, check_positive_int, sort_items, total, wsum
+from calibench.metrics.binning import STRATEGIES, bin_sums
 
 NLL_EPS = 1e-6
 
@@ -57,8 +57,7 @@ class BrierDecomposition:
 
 def brier_decomposition_w(p, y, w, *, n_bins: int = 10, strategy: str = "uniform") -> dict[str, np.ndarray]:
     p, y = sort_items(p, y, w) if strategy != "uniform" else (p, y)
-    idx, slots = assign_bins(p, w, n_bins, strategy)
-    cnt, sp, sy, spp, spy = binned_sums(w, idx, slots, p, y, p * p, p * y)
+    cnt, sp, sy, spp, spy = bin_sums(p, w, n_bins, strategy, p, y, p * p, p * y)
     n = cnt.sum(axis=1, keepdims=True)
     base = sy.sum(axis=1, keepdims=True) / n
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -12,26 +12,25 @@ import numpy as np
 from scipy.special import digamma
 
 from calibench.errors import CalibenchError
-from calibench.metrics._inputs import binned_sums, check_inputs, distinct_levels, rowwise_searchsorted, sort_items
+from calibench.metrics._inputs import RunningCounts, binned_sums, check_inputs, distinct_levels, sort_items
 
 
-def _groups_descending(p, y, w):
-    """Per distinct confidence, most confident first: item counts and error counts, each (R, V)."""
+def _per_level(p, y, w, *, wrong: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct confidence, least confident first: items and right (or wrong) answers, each (R, V)."""
     p, y = sort_items(p, y, w)
     level = distinct_levels(p)
-    cnt, correct = binned_sums(w, level, int(level[-1]) + 1, y)
-    return cnt[:, ::-1], (cnt - correct)[:, ::-1]
+    cnt, hits = binned_sums(w, level, int(level[-1]) + 1, 1 - y if wrong else y)
+    return cnt, hits
 
 
 def auroc_w(p, y, w) -> np.ndarray:
-    p, y = sort_items(p, y, w)
-    level = distinct_levels(p)
-    cnt, pos = binned_sums(w, level, int(level[-1]) + 1, y)
+    cnt, pos = _per_level(p, y, w, wrong=False)
     neg = cnt - pos
-    below = np.cumsum(neg, axis=1) - neg
-    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
+    # each right answer beats the wrong ones below its level and half of those at it:
+    # sum_l pos_l (negatives up to and including l - neg_l / 2)
+    wins = np.einsum("ij,ij->i", pos, RunningCounts(neg).inclusive() - 0.5 * neg)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)
+        return wins / (pos.sum(axis=1) * neg.sum(axis=1))
 
 
 def auroc(p, y) -> float:
@@ -50,14 +49,19 @@ def _harmonic(x: np.ndarray) -> np.ndarray:
 
 
 def aurc_w(p, y, w) -> np.ndarray:
-    m, e = _groups_descending(p, y, w)
-    before = np.cumsum(m, axis=1) - m
-    err_before = np.cumsum(e, axis=1) - e
+    m, e = _per_level(p, y, w, wrong=True)
+    counts, errors = RunningCounts(m), RunningCounts(e)
+    n = counts.total
+    # per level, least confident first: the items and errors above it, and the items at or above it
+    above = counts.offset[1:, None] - counts.flat[1:].reshape(m.shape)
+    at_or_above = counts.offset[1:, None] - counts.flat[:-1].reshape(m.shape)
+    errors_above = errors.offset[1:, None] - errors.flat[1:].reshape(m.shape)
+    rate = np.divide(e, m, out=np.zeros_like(e), where=m > 0)
+    h = _harmonic(np.arange(int(n.max()) + 1))  # counts are whole numbers: H from a table
+    # sum over k in (a, a + m] of (E_a + (k - a) r) / k, in closed form
+    part = np.einsum("ij,ij->i", errors_above - above * rate, h[at_or_above] - h[above])
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(m > 0, e / np.where(m > 0, m, 1), 0.0)
-    # sum over k in (N0, N0 + m] of (E0 + (k - N0) r) / k, in closed form
-    part = (err_before - before * rate) * (_harmonic(before + m) - _harmonic(before)) + rate * m
-    return part.sum(axis=1) / m.sum(axis=1)
+        return (part + e.sum(axis=1)) / n
 
 
 def aurc(p, y) -> float:
@@ -74,16 +78,19 @@ def aurc(p, y) -> float:
 
 
 def accuracy_at_coverage_w(p, y, w, *, coverage: float = 0.5) -> np.ndarray:
-    m, e = _groups_descending(p, y, w)
-    cum_m, cum_e = np.cumsum(m, axis=1), np.cumsum(e, axis=1)
-    k = coverage * cum_m[:, -1:]
-    g = np.minimum(rowwise_searchsorted(cum_m, k, side="left"), m.shape[1] - 1)
-    rows = np.arange(m.shape[0])[:, None]
-    m_g, e_g = m[rows, g], e[rows, g]
-    start, err_start = cum_m[rows, g] - m_g, cum_e[rows, g] - e_g
+    m, e = _per_level(p, y, w, wrong=True)
+    counts, errors = RunningCounts(m), RunningCounts(e)
+    n = counts.total[:, None]
+    k = coverage * n
+    rows = np.arange(m.shape[0])
+    # the cut lies in the level holding item n - k (counting up from the least confident):
+    # every level above it is answered, and that one pro rata
+    g = np.minimum(counts.holding(rows, np.floor(n - k).astype(np.int64)), m.shape[1] - 1)
+    start = n - counts.before(rows, g + 1)
+    err_start = errors.total[:, None] - errors.before(rows, g + 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        errors = err_start + (k - start) * e_g / m_g
-    return (1 - errors / k)[:, 0]
+        wrong = err_start + (k - start) * e[rows[:, None], g] / m[rows[:, None], g]
+        return (1 - wrong / k)[:, 0]
 
 
 def accuracy_at_coverage(p, y, *, coverage: float = 0.5) -> float:
