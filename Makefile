@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install models study study-quick study-extended study-sampled publish-study bench bench-engine bench-scaling golden fuzz data clean
+.PHONY: test test-all install models study study-quick study-extended study-sampled publish-study bench bench-coverage bench-engine bench-scaling golden fuzz data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ bench: $(STAMP) $(GOLDEN_STAMP)
 	$(BIN)/python benchmarks/bench_data.py
 	$(GOLDEN)/bin/python benchmarks/bench_metrics.py
 	$(BIN)/python benchmarks/bench_client.py
+
+# Coverage of the calibration-error intervals by simulation (docs/statistics.md; about 25 minutes).
+bench-coverage: $(STAMP)
+	$(BIN)/python benchmarks/bench_coverage.py
 
 # Questions per second on the embedded engine for every ladder model (about 10 minutes).
 bench-engine: $(MODELS_STAMP)

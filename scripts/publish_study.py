@@ -1,5 +1,5 @@
 """Publish the offline scale study under docs/study/: the run's files, and a README whose every
-number and every judgement ("overlaps", "within the noise floor", "removed") is computed here
+number and every judgement ("significant", "calibration rejected", "removed") is computed here
 from the run's results.json, so that re-running the study rewrites it truthfully.
 
 Usage: python scripts/publish_study.py [--run runs/offline-ladder]
@@ -14,10 +14,10 @@ import shutil
 from pathlib import Path
 
 from calibench.models.ladder import parameter_label
-from calibench.report.figures import best_method
 from calibench.report.format import estimate, pct, points
-from calibench.report.headline import caveats, headline, overlap
-from calibench.report.table import markdown, ordered_models, rows
+from calibench.report.headline import caveats, headline
+from calibench.report.table import calibration_error, markdown, ordered_models, rows
+from calibench.study.comparisons import ALPHA
 from calibench.study.results import POLICIES, Results
 from calibench.study.run import load_results, load_run
 
@@ -114,50 +114,65 @@ def parse_section(r: Results, items: list[dict]) -> list[str]:
 
 
 def noise_section(r: Results) -> list[str]:
-    out = ["", "## Sample size, the noise floor and the CIs", ""]
+    out = ["", "## Sample size, the calibration test and the intervals", "",
+           "The plug-in ECE (the reference study's number) is biased upward at these n; the headline ECE is bin-debiased, "
+           "and its 95% interval starts at 0 unless a consistency-resampling test rejects perfect calibration "
+           "(docs/statistics.md measures its coverage).", ""]
     for m in ordered_models(r):
         for p in m.protocols:
             if p.panel is None:
                 continue
-            floor, ece = p.panel.noise_floor, p.panel.metrics["ece"]
-            verdict = "within it: not distinguishable from calibrated" if ece.value <= floor.upper else "above it"
-            out.append(f"- {m.label} / {p.protocol}: n = {p.panel.n}; ECE {estimate(ece)}; a perfectly calibrated model "
-                       f"with these confidences scores up to {floor.upper:.3f} (95th percentile, mean {floor.mean:.3f}): {verdict}.")
-    models = ordered_models(r)
-    for name in ("verbalized-json", "logprob"):
-        pairs = [(a, b) for i, a in enumerate(models) for b in models[i + 1:] if proto(a, name) and proto(b, name)
-                 and proto(a, name).panel and proto(b, name).panel]
-        if not pairs:
-            continue
-        parts = []
-        for a, b in pairs:
-            ea, eb = proto(a, name).panel.metrics["ece"], proto(b, name).panel.metrics["ece"]
-            parts.append(f"{a.label} vs {b.label} {'overlap' if overlap(ea, eb) else 'do not overlap'}")
-        out.append(f"- ECE CIs under `{name}`: " + "; ".join(parts) + ".")
+            floor, test = p.panel.noise_floor, p.panel.calibration_test
+            plug_in, head = p.panel.metrics["ece"], calibration_error(p.panel.metrics)
+            line = f"- {m.label} / {p.protocol}: n = {p.panel.n}; ECE {estimate(head)} (plug-in {plug_in.value:.3f}); "
+            if test is None:
+                verdict = "within it: not distinguishable from calibrated" if plug_in.value <= floor.upper else "above it"
+                line += f"a perfectly calibrated model with these confidences scores up to {floor.upper:.3f}: {verdict}."
+            else:
+                line += (f"calibration test p = {test.p_value:.3f}: "
+                         + ("perfect calibration rejected." if test.rejected else "not distinguishable from calibrated."))
+            out.append(line)
+    tested = [c for c in r.comparisons if c.kind == "models"]
+    if tested:
+        out += ["", "Paired differences in ECE between models (larger minus smaller, on the questions both answered; "
+                    "Holm-adjusted over every test in results.json):", ""]
+        for c in tested:
+            t = c.test("ece_debiased_l1")
+            if t is None or t.difference is None:
+                continue
+            verdict = "significant" if t.p_holm is not None and t.p_holm < ALPHA else "not significant"
+            out.append(f"- `{c.within}`: {c.a} → {c.b}: {t.difference:+.3f} [{t.low:+.3f}, {t.high:+.3f}] on n = {c.n}, "
+                       f"Holm-adjusted p = {t.p_holm:.3g} ({verdict}).")
     return out
 
 
 def recal_section(r: Results) -> list[str]:
     out = ["", "## What recalibration removed", "",
            "Each map is fitted on four folds and applied to the fifth (5-fold cross-fitting, stratified by subject), "
-           "so every ECE after is out of fold; the best method per row:", "",
-           "| Model | Protocol | method | ECE before | ECE after (cross-fitted) | Brier reliability | AUROC |", "|---|---|---|---|---|---|---|"]
+           "so every ECE after is out of fold. The method is chosen inside each training fold by an inner "
+           "cross-validation on Brier score (nested), never as the best of the out-of-fold results; the base rate "
+           "(every answer at the training folds' accuracy) is the no-information baseline:", "",
+           "| Model | Protocol | chosen per fold | ECE before | ECE after (nested) | base rate: ECE | Brier skill vs base rate | AUROC |",
+           "|---|---|---|---|---|---|---|---|"]
     any_row = False
     for m in ordered_models(r):
         for p in m.protocols:
-            best = best_method(p)
-            if best is None:
+            recal = p.recalibration
+            if recal is None or recal.selected is None or recal.base_rate is None:
                 continue
             any_row = True
-            cf = best.cross_fit
-            out.append(f"| {m.label} | {p.protocol} | {best.method} | {estimate(cf['ece'].before)} | {estimate(cf['ece'].after)} | "
-                       f"{cf['brier_reliability'].before.value:.3f} → {cf['brier_reliability'].after.value:.3f} | "
+            cf, base = recal.selected.cross_fit, recal.base_rate.cross_fit
+            skill = recal.selected.vs_base_rate
+            verdict = "" if skill is None or skill.p_value is None else f" (Brier difference p = {skill.p_value:.3g})"
+            out.append(f"| {m.label} | {p.protocol} | {', '.join(recal.selected.chosen or [])} | "
+                       f"{estimate(cf['ece_debiased_l1'].before)} | {estimate(cf['ece_debiased_l1'].after)} | "
+                       f"{estimate(base['ece_debiased_l1'].after)} | {recal.selected.brier_skill:+.2f}{verdict} | "
                        f"{cf['auroc'].before.value:.2f} → {cf['auroc'].after.value:.2f} |")
     if not any_row:
         return ["", "## What recalibration removed", "", "Not run yet: `calibench recalibrate RUN_DIR`."]
     out += ["", "A monotone map cannot add discrimination: where AUROC stays near 0.5 the model's confidence carries "
                 "little information about being right, and recalibration can only pull every answer towards the "
-                "base rate, which removes the overconfidence but not the ignorance."]
+                "base rate, which removes the overconfidence but not the ignorance: a Brier skill near 0 says so."]
     return out
 
 

@@ -4,7 +4,9 @@ from sklearn.isotonic import IsotonicRegression
 
 from calibench import metrics
 from calibench.errors import CalibenchError
-from calibench.recalibrate import METHODS, compare, cross_fit, fit, holdout
+from sklearn.model_selection import StratifiedKFold
+
+from calibench.recalibrate import METHODS, compare, cross_fit, cross_fit_selected, fit, holdout
 
 
 def overconfident(n=3000, seed=0):
@@ -105,3 +107,40 @@ def test_strata_smaller_than_the_folds_are_pooled_with_a_warning():
     groups = np.array(["big"] * 30 + list("abcdefghij"))
     with pytest.warns(UserWarning, match="10 of 11 strata have fewer than 5 items: pooled"):
         cross_fit(p, y, groups=groups)
+
+
+def test_base_rate_cross_fit_gives_each_fold_the_other_folds_accuracy():
+    p, y, subjects = overconfident(300, seed=4)
+    q = cross_fit(p, y, method="base-rate", folds=5, groups=subjects)
+    values = np.unique(q)
+    assert 1 < values.size <= 5  # one constant per held-out fold
+    for v in values:
+        held = q == v
+        assert v == pytest.approx(y[~held].mean())
+
+
+def test_nested_selection_never_sees_the_held_out_fold():
+    """The choice in each outer fold depends only on that fold's training part: relabelling the
+    held-out items (which changes every method's out-of-fold result) leaves the choices alone."""
+    p, y, subjects = overconfident(400, seed=5)
+    q, chosen = cross_fit_selected(p, y, methods=("shift", "isotonic", "temperature"), folds=4, groups=subjects)
+    assert len(chosen) == 4 and set(chosen) <= {"shift", "isotonic", "temperature"}
+    assert metrics.ece(q, y) < metrics.ece(p, y)
+    # each outer fold's map is the chosen method fitted on the other folds
+    outer = list(StratifiedKFold(n_splits=4, shuffle=True, random_state=0).split(p, np.unique(subjects, return_inverse=True)[1]))
+    for k, (train, test) in enumerate(outer):
+        np.testing.assert_allclose(q[test], fit(p[train], y[train], method=chosen[k], seed=k).transform(p[test]))
+        flipped = y.copy()
+        flipped[test] = 1 - flipped[test]
+        _, again = cross_fit_selected(p, flipped, methods=("shift", "isotonic", "temperature"), folds=4, groups=subjects)
+        assert again[k] == chosen[k]
+
+
+def test_compare_reports_the_headline_ece_with_an_interval_that_reaches_zero_when_calibrated():
+    rng = np.random.default_rng(6)
+    p = rng.choice(np.arange(40, 101, 5), 300) / 100
+    y = (rng.uniform(size=300) < p).astype(float)
+    report = compare(p, y, p, n_boot=200)
+    after = report["ece_debiased_l1"]["after"]
+    assert after["low"] == 0.0 and after["high"] > after["value"]  # not collapsed onto a value near 0
+    assert report["ece"]["after"]["value"] == pytest.approx(metrics.ece(p, y))

@@ -31,8 +31,17 @@ def test_recalibration_is_written_into_results_and_the_report(run_dir, capsys):
     panel = next(p for p in results.models[0].protocols if p.protocol == "verbalized-json").panel
     assert platt.cross_fit["ece"].before.value == pytest.approx(panel.metrics["ece"].value)
     assert sum(platt.reliability_after.count) == 24
+    # the headline "after" is chosen within folds, never the best of the rows; the base rate is the baseline
+    assert len(recal.selected.chosen) == 3 and set(recal.selected.chosen) <= {"platt", "isotonic"}
+    assert recal.selected.holdout is None and recal.base_rate.method == "base-rate"
+    assert recal.base_rate.brier_skill == pytest.approx(0.0) and recal.base_rate.vs_base_rate.difference == 0
+    for entry in (*recal.methods, recal.selected):
+        skill = 1 - entry.cross_fit["brier"].after.value / recal.base_rate.cross_fit["brier"].after.value
+        assert entry.brier_skill == pytest.approx(skill)
+    after = recal.selected.cross_fit["ece_debiased_l1"].after
+    assert after.low <= after.value <= after.high and "unless calibration is rejected" in after.method
     page = (run_dir / "report.html").read_text()
-    assert "Recalibration on held-out folds" in page and ("after isotonic" in page or "after platt" in page)
+    assert "Recalibration on held-out folds" in page and "after nested selection" in page and "chosen per fold" in page
 
 
 def test_transfer_from_another_run(run_dir, tmp_path):

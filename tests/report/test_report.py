@@ -6,12 +6,17 @@ import json
 import re
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from calibench.cli import main
 from calibench.report import headline, markdown, reliability_data, render_html, rows, write_report
+from calibench.report.figures import plot_trends, trend_data
+from calibench.report.format import estimate, gap_estimate
 from calibench.report.headline import caveats
+from calibench.study.comparisons import Comparison, PairedTest
+from calibench.study.results import Estimate
 from calibench.study.run import load_results
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "run"
@@ -29,8 +34,16 @@ def test_table_text_is_golden(results):
 def test_table_rows_carry_the_panel_numbers(results):
     r = next(r for r in rows(results) if r["Model"] == "qwen2.5-coder-0.5b" and r["Protocol"] == "logprob")
     proto = next(p for p in results.models[1].protocols if p.protocol == "logprob")
-    assert r["values"]["ece"] == proto.panel.metrics["ece"].value
-    assert r["ECE"].startswith(f"{proto.panel.metrics['ece'].value:.3f} [")
+    head, plug_in = proto.panel.metrics["ece_debiased_l1"], proto.panel.metrics["ece"]
+    assert r["values"]["ece"] == plug_in.value and r["values"]["ece_debiased_l1"] == head.value
+    assert r["ECE"] == f"{head.value:.3f} [{head.low:.3f}, {head.high:.3f}]"
+    assert r["ECE plug-in"] == f"{plug_in.value:.3f}"
+
+
+def test_an_interval_from_one_answer_says_n_too_small():
+    est = Estimate(value=0.9, low=0.9, high=0.9, level=0.95, method="percentile", n_boot=1000)
+    assert estimate(est, ".3f", 1) == "0.900 (n too small)" and gap_estimate(est, 1) == "+90pt (n too small)"
+    assert estimate(est, ".3f", 2) == "0.900 [0.900, 0.900]"
 
 
 def test_reliability_data_areas_are_proportional_to_counts(results):
@@ -47,33 +60,69 @@ def test_reliability_data_areas_are_proportional_to_counts(results):
     assert data["title"].startswith("smollm2-135m: ECE ") and "n=24 parsed (100% parse rate)" in data["title"]
 
 
-def with_eces(results, protocol, eces_and_gaps):
-    """A copy of results whose protocol panels carry the given (ece, gap) estimates."""
+def with_eces(results, protocol, eces_and_gaps, *, n=300, ece_p=None):
+    """A copy of results whose protocol panels carry the given (ece, gap) estimates and n, with a
+    paired ECE comparison between the two models whose Holm-adjusted p-value is ``ece_p``."""
     models = []
     for model, (ece, gap) in zip(results.models, eces_and_gaps):
         protos = []
         for p in model.protocols:
             if p.protocol == protocol and p.panel is not None:
                 m = dict(p.panel.metrics)
-                m["ece"] = m["ece"].model_copy(update=dict(zip(("value", "low", "high"), ece)))
+                m["ece_debiased_l1"] = m["ece_debiased_l1"].model_copy(update=dict(zip(("value", "low", "high"), ece)))
                 m["overconfidence_gap"] = m["overconfidence_gap"].model_copy(update=dict(zip(("value", "low", "high"), gap)))
-                p = p.model_copy(update={"panel": p.panel.model_copy(update={"metrics": m})})
+                p = p.model_copy(update={"panel": p.panel.model_copy(update={"metrics": m, "n": n})})
             protos.append(p)
         models.append(model.model_copy(update={"protocols": protos}))
-    return results.model_copy(update={"models": models})
+    (a, _), (b, _) = eces_and_gaps
+    tests = [PairedTest(metric="ece_debiased_l1", a=a[0], b=b[0], difference=b[0] - a[0], low=b[0] - a[0] - 0.05,
+                        high=b[0] - a[0] + 0.05, p_value=ece_p, p_holm=ece_p, method="paired bootstrap, percentile")]
+    labels = [m.label for m in results.models]
+    comparison = Comparison(kind="models", within=protocol, a=labels[0], b=labels[1], n=n, tests=tests)
+    return results.model_copy(update={"models": models, "comparisons": [comparison] if ece_p is not None else []})
 
 
 def test_headline_follows_the_data(results):
     text = " ".join(headline(results))
-    assert "improves with scale (stated)" in text and "overlap" in text and "Every model is overconfident" in text
-    better = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (-0.08, -0.12, -0.04))])
+    # the fixture's rows have 21-24 answers: none enters a claim, and the headline says so
+    assert "Left out of these claims, with fewer than 30 answers (stated, complete-case): smollm2-135m (n=" in text
+    assert "No model has 30 or more answers (stated, complete-case): too few for any claim." in text
+    assert "overconfident" not in text and "improves" not in text
+    better = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (-0.08, -0.12, -0.04))], ece_p=0.001)
     text = " ".join(headline(better))
-    assert "Calibration improves with scale (stated): ECE 0.40 (smollm2-135m) → 0.10 (qwen2.5-coder-0.5b)." in text
-    assert "overlap" not in text
-    assert "Overconfident (CI of the gap above zero): smollm2-135m." in text
-    assert "Underconfident (CI of the gap below zero): qwen2.5-coder-0.5b." in text
-    unclear = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (0.01, -0.02, 0.04))])
-    assert "Gap indistinguishable from zero: qwen2.5-coder-0.5b." in " ".join(headline(unclear))
+    assert "Calibration improves with scale: ECE falls at every step in size, each fall significant in a paired test (stated, complete-case): ECE 0.400 (smollm2-135m) → 0.100 (qwen2.5-coder-0.5b)." in text
+    assert "smollm2-135m → qwen2.5-coder-0.5b -0.300 [-0.350, -0.250], Holm p = 0.001" in text
+    assert "overlap" not in text and "Left out" not in text
+    assert "Overconfident (stated, complete-case; CI of the gap above zero): smollm2-135m." in text
+    assert "Underconfident (stated, complete-case; CI of the gap below zero): qwen2.5-coder-0.5b." in text
+    # the same point estimates, but the paired test does not establish the difference
+    unsure = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (0.2, 0.1, 0.3))], ece_p=0.2)
+    text = " ".join(headline(unsure))
+    assert "No steady change with scale is established" in text and "improves" not in text
+    assert "Every one of the 2 models with 30 or more answers is overconfident (stated, complete-case)" in text
+    unclear = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (0.01, -0.02, 0.04))], ece_p=0.001)
+    assert "Gap indistinguishable from zero (stated, complete-case): qwen2.5-coder-0.5b." in " ".join(headline(unclear))
+
+
+def test_a_small_row_never_enters_a_claim_and_is_drawn_hollow(results):
+    mixed = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (-0.3, -0.4, -0.2))], ece_p=0.001)
+    small = mixed.models[1].model_copy(update={"protocols": [
+        p.model_copy(update={"panel": p.panel.model_copy(update={"n": 12})}) if p.protocol == "stated" else p for p in mixed.models[1].protocols]})
+    mixed = mixed.model_copy(update={"models": [mixed.models[0], small]})
+    text = " ".join(headline(mixed))
+    assert "Left out of these claims, with fewer than 30 answers (stated, complete-case): qwen2.5-coder-0.5b (n=12)." in text
+    # one row left: no trend, and "every model" speaks of that row only, saying how many
+    assert "improves" not in text and "→" not in text
+    assert "Every one of the 1 model with 30 or more answers is overconfident" in text
+    data = trend_data(mixed)
+    point = next(p for p in data["stated"] if p["model"] == "qwen2.5-coder-0.5b")
+    assert point["n"] == 12
+    fig = plot_trends(data)
+    ax_ece = fig.axes[0]
+    hollow = [line for line in ax_ece.get_lines() if line.get_markerfacecolor() == "white"]
+    assert hollow and list(hollow[0].get_xdata()) == [point["parameters"]]
+    assert any(t.get_text() == "n=12" for t in ax_ece.texts)
+    plt.close(fig)
 
 
 def test_caveats_name_parse_rates_and_single_runs(results):

@@ -1,6 +1,6 @@
 """Recalibration: post-hoc maps, fitted and evaluated on held-out folds only."""
 
-from calibench.recalibrate.crossfit import compare, cross_fit, holdout
-from calibench.recalibrate.maps import METHODS, FrozenMap, fit
+from calibench.recalibrate.crossfit import compare, cross_fit, cross_fit_selected, holdout
+from calibench.recalibrate.maps import BASE_RATE, METHODS, FrozenMap, fit
 
-__all__ = ["METHODS", "FrozenMap", "compare", "cross_fit", "fit", "holdout"]
+__all__ = ["BASE_RATE", "METHODS", "FrozenMap", "compare", "cross_fit", "cross_fit_selected", "fit", "holdout"]

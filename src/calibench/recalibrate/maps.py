@@ -13,6 +13,9 @@ applies it to any confidences: the same questions (never for evaluation: see
 - ``histogram``: 10 equal-mass bins of p, each mapped to its accuracy (Zadrozny and Elkan).
 - ``scaling-binning`` (Kumar et al. 2019): Platt fitted on one half, then its outputs on
   the other half put into 10 equal-mass bins, each mapped to the mean Platt output in it.
+- ``base-rate``: every confidence mapped to the accuracy of the fitted answers. Not a
+  recalibration but its no-information baseline: perfectly calibrated on average and blind to
+  which answers are right, it is what every map tends to when confidence carries no signal.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from calibench.errors import CalibenchError
 from calibench.metrics._inputs import check_confidences, check_inputs
 
 METHODS = ("temperature", "platt", "isotonic", "histogram", "scaling-binning", "shift")
+BASE_RATE = "base-rate"
 _EPS = 1e-4
 _BINS = 10
 
@@ -74,7 +78,9 @@ class FrozenMap:
         """Recalibrated confidences for ``p`` (validated like any confidences), in [0, 1]."""
         p = check_confidences(p)
         m, k = self.method, self.params
-        if m == "shift":
+        if m == BASE_RATE:
+            out = np.full(p.shape, k["rate"])
+        elif m == "shift":
             out = p - k["shift"]
         elif m == "temperature":
             out = expit(_logits(p) / k["temperature"])
@@ -98,10 +104,12 @@ def fit(p, y, *, method: str = "temperature", seed: int = 0) -> FrozenMap:
 
     ``seed`` only matters for scaling-binning, whose halves are drawn at random.
     """
-    if method not in METHODS:
-        raise CalibenchError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if method not in (*METHODS, BASE_RATE):
+        raise CalibenchError(f"method must be one of {', '.join((*METHODS, BASE_RATE))}, got {method!r}")
     p, y = check_inputs(p, y)
     y = y.astype(float)
+    if method == BASE_RATE:
+        return FrozenMap(method, {"rate": float(y.mean())})
     if method == "shift":
         return FrozenMap(method, {"shift": float(p.mean() - y.mean())})
     if method == "temperature":

@@ -18,7 +18,9 @@ import numpy as np  # noqa: E402
 
 from calibench.atomic import write_atomic  # noqa: E402
 from calibench.metrics.binning import uniform_bin_index  # noqa: E402
-from calibench.report.table import ordered_models  # noqa: E402
+from calibench.report.format import TOO_SMALL  # noqa: E402
+from calibench.report.table import calibration_error, ordered_models  # noqa: E402
+from calibench.study.comparisons import MIN_N  # noqa: E402
 from calibench.study.results import ModelResult, ProtocolResult, Results  # noqa: E402
 
 MAX_DOT_AREA = 600.0  # points^2 for the fullest bin
@@ -27,14 +29,17 @@ DOT = "#1f5aa6"
 
 
 def title_line(model: ModelResult, proto: ProtocolResult) -> str:
-    """E.g. "qwen2.5-coder-1.5b: ECE 0.21 [0.17, 0.26] · gap +19pt · n=287 parsed (96% parse rate)"."""
+    """E.g. "qwen2.5-coder-1.5b: ECE 0.21 [0.17, 0.26] · gap +19pt · n=287 parsed (96% parse rate)";
+    the ECE is the headline (bin-debiased) one."""
     if proto.panel is None:
         return f"{model.label}: no parsed answers ({proto.parse.parse_rate:.0%} parse rate)"
     m = proto.panel.metrics
-    ece, gap = m["ece"], m["overconfidence_gap"]
+    n = proto.panel.n
+    ece, gap = calibration_error(m), m["overconfidence_gap"]
+    interval = f" [{ece.low:.2f}, {ece.high:.2f}]" if n >= 2 else f" ({TOO_SMALL})"
     return (
-        f"{model.label}: ECE {ece.value:.2f} [{ece.low:.2f}, {ece.high:.2f}] · gap {gap.value * 100:+.0f}pt"
-        f" · n={proto.panel.n} parsed ({proto.parse.parse_rate:.0%} parse rate)"
+        f"{model.label}: ECE {ece.value:.2f}{interval} · gap {gap.value * 100:+.0f}pt"
+        f" · n={n} parsed ({proto.parse.parse_rate:.0%} parse rate)"
     )
 
 
@@ -70,23 +75,18 @@ def diagram_data(rel, title: str) -> dict:
     return data
 
 
-def best_method(proto: ProtocolResult):
-    """The recalibration method with the lowest cross-fitted ECE, or None."""
-    recal = proto.recalibration
-    if recal is None or not recal.methods:
-        return None
-    return min(recal.methods, key=lambda m: m.cross_fit["ece"].after.value)
-
-
 def before_after(model: ModelResult, proto: ProtocolResult) -> tuple[plt.Figure, list[dict]] | None:
-    """Before and after recalibration (the best cross-fitted method), side by side."""
-    best = best_method(proto)
-    if best is None or proto.panel is None:
+    """Before and after recalibration by the nested selection (the method chosen within the
+    training folds, never the best out-of-fold result), side by side."""
+    recal = proto.recalibration
+    if recal is None or recal.selected is None or proto.panel is None:
         return None
-    ece = best.cross_fit["ece"].after
+    chosen = recal.selected
+    ece = chosen.cross_fit["ece_debiased_l1"]
     datas = [
-        diagram_data(proto.panel.reliability, f"{model.label} · {proto.protocol}: before, ECE {best.cross_fit['ece'].before.value:.2f}"),
-        diagram_data(best.reliability_after, f"after {best.method} (out-of-fold): ECE {ece.value:.2f} [{ece.low:.2f}, {ece.high:.2f}]"),
+        diagram_data(proto.panel.reliability, f"{model.label} · {proto.protocol}: before, ECE {ece.before.value:.2f}"),
+        diagram_data(chosen.reliability_after, f"after nested selection (out-of-fold): ECE {ece.after.value:.2f} "
+                                               f"[{ece.after.low:.2f}, {ece.after.high:.2f}]"),
     ]
     fig, axes = plt.subplots(2, 2, figsize=(8.4, 4.8), gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
     for i, data in enumerate(datas):
@@ -129,17 +129,19 @@ def small_multiples(results: Results, protocol: str) -> tuple[plt.Figure, list[d
 
 
 def trend_data(results: Results) -> dict:
-    """ECE and gap against model size with CIs, and mean confidence against accuracy, per protocol."""
+    """ECE (the headline, bin-debiased) and gap against model size with CIs, and mean confidence
+    against accuracy, per protocol; each point carries its n."""
     out: dict[str, list[dict]] = {}
     for model in ordered_models(results):
         for proto in model.protocols:
             if proto.panel is None:
                 continue
-            m = proto.panel.metrics
+            m = {**proto.panel.metrics, "ece": calibration_error(proto.panel.metrics)}
             out.setdefault(proto.protocol, []).append(
                 {
                     "model": model.label,
                     "parameters": model.parameters,
+                    "n": proto.panel.n,
                     **{f"{name}_{part}": getattr(m[name], part) for name in ("ece", "overconfidence_gap", "accuracy", "mean_confidence") for part in ("value", "low", "high")},
                 }
             )
@@ -147,20 +149,35 @@ def trend_data(results: Results) -> dict:
 
 
 def plot_trends(data: dict) -> plt.Figure:
-    """Three panels: ECE and gap against log parameters, and mean confidence against accuracy."""
+    """Three panels: ECE and gap against log parameters, and mean confidence against accuracy.
+
+    Points with fewer than ``MIN_N`` answers are drawn hollow, labelled with their n, and left
+    out of the trend line (the report makes no claim from them).
+    """
     fig, (ax_ece, ax_gap, ax_acc) = plt.subplots(1, 3, figsize=(11, 3.4))
-    for protocol, points in data.items():
+    for k, (protocol, points) in enumerate(data.items()):
+        color = f"C{k % 10}"
         sized = [p for p in points if p["parameters"]]
-        if sized:
-            x = [p["parameters"] for p in sized]
-            for ax, key in ((ax_ece, "ece"), (ax_gap, "overconfidence_gap")):
-                y = np.array([p[f"{key}_value"] for p in sized])
-                err = np.array([[p[f"{key}_value"] - p[f"{key}_low"] for p in sized], [p[f"{key}_high"] - p[f"{key}_value"] for p in sized]])
-                ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=protocol)
-        ax_acc.scatter([p["accuracy_value"] for p in points], [p["mean_confidence_value"] for p in points], label=protocol)
+        for ax, key in ((ax_ece, "ece"), (ax_gap, "overconfidence_gap")):
+            for enough in (True, False):
+                chosen = [p for p in sized if (p["n"] >= MIN_N) == enough]
+                if not chosen:
+                    continue
+                x = [p["parameters"] for p in chosen]
+                y = np.array([p[f"{key}_value"] for p in chosen])
+                err = np.array([[p[f"{key}_value"] - p[f"{key}_low"] for p in chosen], [p[f"{key}_high"] - p[f"{key}_value"] for p in chosen]])
+                ax.errorbar(x, y, yerr=err, marker="o", capsize=3, color=color, linestyle="-" if enough else "none",
+                            markerfacecolor=color if enough else "white", label=protocol if enough else None)
+                for p in chosen if not enough else ():
+                    ax.annotate(f"n={p['n']}", (p["parameters"], p[f"{key}_value"]), fontsize=6, xytext=(4, -8), textcoords="offset points")
+        for enough in (True, False):
+            chosen = [p for p in points if (p["n"] >= MIN_N) == enough]
+            ax_acc.scatter([p["accuracy_value"] for p in chosen], [p["mean_confidence_value"] for p in chosen],
+                           edgecolors=color, facecolors=color if enough else "white")
         for p in points:
-            ax_acc.annotate(p["model"], (p["accuracy_value"], p["mean_confidence_value"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    for ax, label in ((ax_ece, "ECE (10 bins)"), (ax_gap, "gap: confidence - accuracy")):
+            note = "" if p["n"] >= MIN_N else f" (n={p['n']})"
+            ax_acc.annotate(p["model"] + note, (p["accuracy_value"], p["mean_confidence_value"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    for ax, label in ((ax_ece, "ECE (10 bins, bin-debiased)"), (ax_gap, "gap: confidence - accuracy")):
         ax.set_xscale("log")
         ax.set(xlabel="parameters", ylabel=label)
         ax.grid(alpha=0.3)
@@ -168,7 +185,8 @@ def plot_trends(data: dict) -> plt.Figure:
     ax_acc.plot([0, 1], [0, 1], linestyle="--", color="#555555", linewidth=1)
     ax_acc.set(xlim=(0, 1), ylim=(0, 1), xlabel="accuracy", ylabel="mean stated confidence")
     ax_acc.grid(alpha=0.3)
-    ax_ece.legend(fontsize=7)
+    if ax_ece.get_legend_handles_labels()[0]:
+        ax_ece.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

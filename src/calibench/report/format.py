@@ -17,18 +17,26 @@ def points(x: float | None) -> str:
     return "-" if x is None else f"{x * 100:+.0f}pt"
 
 
-def estimate(est, fmt: str = ".3f") -> str:
-    """An estimate with its interval: "0.213 [0.170, 0.261]"; the value alone if it has none."""
+TOO_SMALL = "n too small"
+
+
+def estimate(est, fmt: str = ".3f", n: int | None = None) -> str:
+    """An estimate with its interval: "0.213 [0.170, 0.261]"; the value alone if it has none,
+    and "(n too small)" instead of an interval drawn from a single answer (``n`` < 2)."""
     if est is None or est.value is None:
         return "-"
+    if n is not None and n < 2:
+        return f"{format(est.value, fmt)} ({TOO_SMALL})"
     if est.low is None or est.high is None:
         return format(est.value, fmt)
     return f"{format(est.value, fmt)} [{format(est.low, fmt)}, {format(est.high, fmt)}]"
 
 
-def gap_estimate(est) -> str:
-    """A gap estimate in points with its interval: "+19pt [+12, +25]"."""
+def gap_estimate(est, n: int | None = None) -> str:
+    """A gap estimate in points with its interval: "+19pt [+12, +25]" (see :func:`estimate` for ``n``)."""
     if est is None or est.value is None:
         return "-"
+    if n is not None and n < 2:
+        return f"{est.value * 100:+.0f}pt ({TOO_SMALL})"
     return f"{est.value * 100:+.0f}pt [{est.low * 100:+.0f}, {est.high * 100:+.0f}]"
 

@@ -1,21 +1,20 @@
 """The headline and the caveats, written from the numbers: the wording follows the data.
 
-A trend is called an improvement only when ECE falls at every step up in size; overlapping
-CIs between the smallest and the largest model are said; each model's gap is called
-overconfident or underconfident only when its CI excludes zero.
+Every sentence names the protocol and the missing-data policy it holds for (the headline
+protocol, complete-case). Rows with fewer than ``MIN_N`` answers are left out of every claim,
+and the sentence says so. A change between models is claimed only from the paired
+comparisons in results.json (same questions, Holm-adjusted across the study), never from
+overlapping intervals; a model is called overconfident or underconfident only when the CI of
+its gap excludes zero.
 """
 
 from __future__ import annotations
 
-from calibench.report.table import ordered_models
+from calibench.report.table import calibration_error, ordered_models
+from calibench.study.comparisons import ALPHA, MIN_N
 from calibench.study.results import Results
 
 PREFERRED = ("stated", "verbalized-json", "verbalized", "logprob")
-
-
-def overlap(a, b) -> bool:
-    """Whether two estimates' confidence intervals overlap."""
-    return a.low <= b.high and b.low <= a.high
 
 
 def headline_protocol(results: Results) -> str | None:
@@ -27,52 +26,81 @@ def headline_protocol(results: Results) -> str | None:
     return next(iter(sorted(present)), None)
 
 
+def _p(p: float | None) -> str:
+    return "n/a" if p is None else ("< 0.001" if p < 0.001 else f"= {p:.3f}")
+
+
+def _step(results: Results, protocol: str, a: str, b: str) -> tuple[str, bool | None]:
+    """The paired ECE change from model a to model b as text, and whether it is a significant fall
+    (True), rise (False) or neither (None)."""
+    comparison = next((c for c in results.comparisons if c.kind == "models" and c.within == protocol and {c.a, c.b} == {a, b}), None)
+    test = comparison.test("ece_debiased_l1") if comparison else None
+    if test is None or test.difference is None:
+        return f"{a} → {b}: no paired comparison", None
+    sign = 1 if comparison.a == a else -1  # stored as b - a in the comparison's own order
+    d, lo, hi = (sign * x for x in (test.difference, test.low, test.high))
+    lo, hi = min(lo, hi), max(lo, hi)
+    text = f"{a} → {b} {d:+.3f} [{lo:+.3f}, {hi:+.3f}], Holm p {_p(test.p_holm)}"
+    significant = test.p_holm is not None and test.p_holm < ALPHA
+    return text, (d < 0) if significant else None
+
+
 def headline(results: Results) -> list[str]:
     """Sentences for the top of the report."""
     protocol = headline_protocol(results)
     if protocol is None:
         return ["No model produced a parseable answer, so there is nothing to measure."]
-    points = []
+    scope = f"{protocol}, complete-case"
+    points, small = [], []
     for model in ordered_models(results):
         proto = next((p for p in model.protocols if p.protocol == protocol and p.panel is not None), None)
         if proto is not None:
-            points.append((model, proto.panel.metrics))
+            (points if proto.panel.n >= MIN_N else small).append((model, proto.panel))
     out = []
+    if small:
+        out.append(f"Left out of these claims, with fewer than {MIN_N} answers ({scope}): "
+                   + ", ".join(f"{m.label} (n={panel.n})" for m, panel in small) + ".")
+    if not points:
+        return out + [f"No model has {MIN_N} or more answers ({scope}): too few for any claim."]
     labels = [m.label for m, _ in points]
-    eces = [metrics["ece"] for _, metrics in points]
+    eces = [calibration_error(panel.metrics) for _, panel in points]
     if len(points) >= 2:
-        chain = " → ".join(f"{e.value:.2f} ({label})" for e, label in zip(eces, labels))
+        chain = " → ".join(f"{e.value:.3f} ({label})" for e, label in zip(eces, labels))
+        steps = [_step(results, protocol, a, b) for a, b in zip(labels, labels[1:])]
         sized = all(m.parameters is not None for m, _ in points)
-        falling = all(b.value < a.value for a, b in zip(eces, eces[1:]))
-        rising = all(b.value > a.value for a, b in zip(eces, eces[1:]))
-        first, last = eces[0], eces[-1]
-        if sized and falling:
-            sentence = f"Calibration improves with scale ({protocol}): ECE {chain}."
-        elif sized and rising:
-            sentence = f"Calibration worsens with scale ({protocol}): ECE {chain}."
+        falls = [fall for _, fall in steps]
+        if sized and all(f is True for f in falls):
+            verdict = "Calibration improves with scale: ECE falls at every step in size, each fall significant in a paired test"
+        elif sized and all(f is False for f in falls):
+            verdict = "Calibration worsens with scale: ECE rises at every step in size, each rise significant in a paired test"
         elif sized:
-            sentence = f"Calibration does not change steadily with scale ({protocol}): ECE {chain}."
+            verdict = "No steady change with scale is established: not every step in size changes ECE significantly in a paired test"
         else:
-            sentence = f"ECE ({protocol}): {chain}."
-        if overlap(first, last):
-            sentence += f" The 95% CIs of {labels[0]} and {labels[-1]} overlap, so that difference is not established."
-        out.append(sentence)
-    elif points:
+            verdict = "ECE by model"
+        out.append(f"{verdict} ({scope}): ECE {chain}. Paired differences (same questions, 95% CI, Holm-adjusted over "
+                   f"the study's {_family(results)} tests): " + "; ".join(text for text, _ in steps) + ".")
+    else:
         e = eces[0]
-        out.append(f"{labels[0]} ({protocol}): ECE {e.value:.2f} [{e.low:.2f}, {e.high:.2f}].")
-    over = [label for (m, met), label in zip(points, labels) if met["overconfidence_gap"].low > 0]
-    under = [label for (m, met), label in zip(points, labels) if met["overconfidence_gap"].high < 0]
+        out.append(f"{labels[0]} ({scope}): ECE {e.value:.3f} [{e.low:.3f}, {e.high:.3f}].")
+    gaps = [panel.metrics["overconfidence_gap"] for _, panel in points]
+    over = [label for g, label in zip(gaps, labels) if g.low > 0]
+    under = [label for g, label in zip(gaps, labels) if g.high < 0]
     unclear = [label for label in labels if label not in over and label not in under]
-    if points and len(over) == len(points):
-        out.append("Every model is overconfident: its stated confidence exceeds its accuracy, CI excluding zero.")
+    counted = f"{len(points)} model{'s' if len(points) > 1 else ''} with {MIN_N} or more answers"
+    if len(over) == len(points):
+        out.append(f"Every one of the {counted} is overconfident ({scope}): stated confidence exceeds accuracy, the gap's 95% CI above zero.")
     else:
         if over:
-            out.append(f"Overconfident (CI of the gap above zero): {', '.join(over)}.")
+            out.append(f"Overconfident ({scope}; CI of the gap above zero): {', '.join(over)}.")
         if under:
-            out.append(f"Underconfident (CI of the gap below zero): {', '.join(under)}.")
+            out.append(f"Underconfident ({scope}; CI of the gap below zero): {', '.join(under)}.")
         if unclear:
-            out.append(f"Gap indistinguishable from zero: {', '.join(unclear)}.")
+            out.append(f"Gap indistinguishable from zero ({scope}): {', '.join(unclear)}.")
     return out
+
+
+def _family(results: Results) -> int:
+    return sum(1 for c in results.comparisons for t in c.tests if t.p_value is not None)
 
 
 def caveats(results: Results) -> list[str]:
@@ -96,9 +124,14 @@ def caveats(results: Results) -> list[str]:
                     f"{model.label} / {proto.protocol}: only {rate:.0%} of answers parsed; the metrics cover those "
                     "(complete-case), which may not be a random subset. See the missing-data table for the other policies."
                 )
-            floor = proto.panel.noise_floor
+            floor, test = proto.panel.noise_floor, proto.panel.calibration_test
             ece = proto.panel.metrics["ece"].value
-            if ece <= floor.upper:
+            if test is not None and not test.rejected:
+                out.append(
+                    f"{model.label} / {proto.protocol}: plug-in ECE {ece:.3f} is within what a perfectly calibrated model "
+                    f"scores at n={floor.n} (consistency test p = {test.p_value:.2f}): not distinguishable from calibrated."
+                )
+            elif test is None and ece <= floor.upper:
                 out.append(
                     f"{model.label} / {proto.protocol}: ECE {ece:.3f} is within the noise floor at n={floor.n} "
                     f"(a perfectly calibrated model scores up to {floor.upper:.3f} 95% of the time): not distinguishable from calibrated."

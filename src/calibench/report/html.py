@@ -40,6 +40,30 @@ def merge(results: list[Results]) -> Results:
     return first.model_copy(update={"study": " + ".join(r.study for r in results), "models": models, "common_subset": []})
 
 
+def _recalibration_rows(label: str, proto) -> list[dict]:
+    """The recalibration table's rows of one model and protocol: the nested selection (the
+    headline "after"), every method, the base rate, then any transfers."""
+    recal = proto.recalibration
+    rows_out = []
+    for m in [x for x in (recal.selected,) if x is not None] + recal.methods + [x for x in (recal.base_rate,) if x is not None]:
+        cf = m.cross_fit
+        ece = cf.get("ece_debiased_l1") or cf["ece"]  # results from before the debiased ECE have only the plug-in
+        name = m.method if not m.chosen else f"{m.method} (chosen per fold: {', '.join(m.chosen)})"
+        holdout = "-" if m.holdout is None else estimate((m.holdout.get("ece_debiased_l1") or m.holdout["ece"]).after)
+        rows_out.append({"model": label, "protocol": proto.protocol, "method": name,
+                         "ece_before": estimate(ece.before), "ece_after": estimate(ece.after), "holdout_after": holdout,
+                         "plug_in_after": num(cf["ece"].after.value), "brier_after": num(cf["brier"].after.value),
+                         "skill": "-" if m.brier_skill is None else f"{m.brier_skill:+.2f}",
+                         "rel": f"{cf['brier_reliability'].before.value:.3f} → {cf['brier_reliability'].after.value:.3f}",
+                         "res": f"{cf['brier_resolution'].before.value:.3f} → {cf['brier_resolution'].after.value:.3f}",
+                         "auroc": f"{num(cf['auroc'].before.value, '.2f')} → {num(cf['auroc'].after.value, '.2f')}"})
+    for t in recal.transfer:
+        rows_out.append({"model": label, "protocol": proto.protocol, "method": f"{t.method}, fitted on {t.fitted_on}",
+                         "ece_before": estimate(t.ece.before), "ece_after": estimate(t.ece.after), "holdout_after": "-",
+                         "plug_in_after": "-", "brier_after": num(t.brier.after.value), "skill": "-", "rel": "-", "res": "-", "auroc": "-"})
+    return rows_out
+
+
 def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) -> dict:
     """Everything the template shows, as plain values; figures as inline SVG (``svgs``, by
     file stem, when the caller has drawn them already)."""
@@ -54,18 +78,7 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         for proto in model.protocols:
             elicitation.append(_elicitation_row(model.label, proto))
             if proto.recalibration is not None:
-                for m in proto.recalibration.methods:
-                    cf, ho = m.cross_fit, m.holdout
-                    recal.append({"model": model.label, "protocol": proto.protocol, "method": m.method,
-                                  "ece_before": estimate(cf["ece"].before), "ece_after": estimate(cf["ece"].after),
-                                  "holdout_after": estimate(ho["ece"].after),
-                                  "rel": f"{cf['brier_reliability'].before.value:.3f} → {cf['brier_reliability'].after.value:.3f}",
-                                  "res": f"{cf['brier_resolution'].before.value:.3f} → {cf['brier_resolution'].after.value:.3f}",
-                                  "auroc": f"{num(cf['auroc'].before.value, '.2f')} → {num(cf['auroc'].after.value, '.2f')}"})
-                for t in proto.recalibration.transfer:
-                    recal.append({"model": model.label, "protocol": proto.protocol, "method": f"{t.method}, fitted on {t.fitted_on}",
-                                  "ece_before": estimate(t.ece.before), "ece_after": estimate(t.ece.after), "holdout_after": "-",
-                                  "rel": "-", "res": "-", "auroc": "-"})
+                recal += _recalibration_rows(model.label, proto)
                 drawn = figures.before_after(model, proto)
                 if drawn is not None:
                     recal_figures.append(figures.to_svg(drawn[0]))
@@ -73,7 +86,7 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
             for r in proto.missing_data:
                 missing.append({"model": model.label, "protocol": proto.protocol, "policy": r.policy, "description": r.description,
                                 "n": r.n, "acc": pct(r.accuracy), "conf": pct(r.mean_confidence), "gap": points(r.overconfidence_gap),
-                                "ece": estimate(r.ece), "brier": num(r.brier)})
+                                "ece": estimate(r.ece, ".3f", r.n), "ece_plug_in": num(r.ece_plug_in), "brier": num(r.brier)})
             groups.append({
                 "model": model.label,
                 "protocol": proto.protocol,
@@ -92,7 +105,8 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         for c in r.common_subset:
             common.append({"protocol": f"{c.protocol}, {r.study}", "n_questions": c.n_questions, "rows": [
                 {"model": name, "n": row.n, "acc": pct(row.accuracy), "conf": pct(row.mean_confidence),
-                 "gap": points(row.overconfidence_gap), "ece": estimate(row.ece)} for name, row in c.models.items()]})
+                 "gap": points(row.overconfidence_gap), "ece": estimate(row.ece, ".3f", row.n), "ece_plug_in": num(row.ece_plug_in)}
+                              for name, row in c.models.items()]})
     n_boot = next((p.panel.options.get("n_boot") for m in results.models for p in m.protocols if p.panel), "-")
     return {
         "title": results.study,

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from calibench.report.format import estimate, gap_estimate, pct, points
+from calibench.report.format import estimate, gap_estimate, num, pct, points
 from calibench.study.results import ModelResult, ProtocolResult, Results
 
-COLUMNS = ("Model", "Protocol", "n", "Acc", "Conf", "Gap", "ECE", "Brier", "AUROC", "Parse")
+COLUMNS = ("Model", "Protocol", "n", "Acc", "Conf", "Gap", "ECE", "ECE plug-in", "Brier", "AUROC", "Parse")
+HEADLINE_ECE = "ece_debiased_l1"
+CAPTION = ("complete-case (unparsed answers dropped). ECE: bin-debiased, with its 95% interval (low end 0 unless "
+           "a consistency test rejects perfect calibration); ECE plug-in: the reference study's estimator (10 bins), "
+           "biased upward at small n")
+
+
+def calibration_error(metrics: dict):
+    """The headline calibration error of a panel's metrics: the bin-debiased ECE (results from
+    before it existed have only the plug-in ECE, shown then as it was)."""
+    return metrics.get(HEADLINE_ECE) or metrics.get("ece")
 
 
 def ordered_models(results: Results) -> list[ModelResult]:
@@ -30,16 +40,19 @@ def rows(results: Results, protocols: list[str] | None = None) -> list[dict]:
 
 def row(model: ModelResult, proto: ProtocolResult) -> dict:
     m = proto.panel.metrics if proto.panel else {}
+    n = proto.panel.n if proto.panel else 0
     return {
         "Model": model.label,
         "Protocol": proto.protocol + (" (distorts answers)" if proto.validity is not None and proto.validity.distorting else ""),
         "n": str(proto.panel.n if proto.panel else 0),
-        "Acc": estimate(m.get("accuracy"), ".0%") if m else "-",
-        "Conf": estimate(m.get("mean_confidence"), ".0%") if m else "-",
-        "Gap": gap_estimate(m.get("overconfidence_gap")) if m else "-",
-        "ECE": estimate(m.get("ece"), ".3f") if m else "-",
-        "Brier": estimate(m.get("brier"), ".3f") if m else "-",
-        "AUROC": estimate(m.get("auroc"), ".2f") if m else "-",
+        "Acc": estimate(m.get("accuracy"), ".0%", n) if m else "-",
+        "Conf": estimate(m.get("mean_confidence"), ".0%", n) if m else "-",
+        "Gap": gap_estimate(m.get("overconfidence_gap"), n) if m else "-",
+        "ECE": estimate(m.get(HEADLINE_ECE), ".3f", n) if m else "-",
+        # the value alone: its percentile interval is the one that misses small true errors (docs/statistics.md)
+        "ECE plug-in": num(m["ece"].value) if m else "-",
+        "Brier": estimate(m.get("brier"), ".3f", n) if m else "-",
+        "AUROC": estimate(m.get("auroc"), ".2f", n) if m else "-",
         "Parse": pct(proto.parse.parse_rate),
         "values": {k: (v.value if v else None) for k, v in m.items()},
     }
@@ -54,8 +67,8 @@ def markdown(table_rows: list[dict]) -> str:
 
 
 def rich_table(table_rows: list[dict], *, title: str) -> Table:
-    """The table for the terminal: compact, with the CI on ECE only."""
-    table = Table(title=title, caption="complete-case (unparsed answers dropped); ECE with its 95% bootstrap CI")
+    """The table for the terminal: compact, with intervals on the ECEs only."""
+    table = Table(title=title, caption=CAPTION)
     for column in COLUMNS:
         table.add_column(column, justify="left" if column in ("Model", "Protocol") else "right", no_wrap=column != "Model", overflow="fold")
     for r in table_rows:

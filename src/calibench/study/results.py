@@ -3,8 +3,8 @@
 Everything a report shows comes from here: per model and protocol the metrics panel with
 CIs and reliability bins (complete-case: unparsed answers dropped, as the reference study
 did, and said so), the parse statistics, the missing-data table under every policy, the
-per-run metrics and their spread, the comparison on the questions every model parsed, and
-the provenance. The runner computes no metric; this module does, from items alone.
+per-run metrics and their spread, the comparison on the questions every model parsed, the
+paired comparisons between models and between protocols, and the provenance. The runner computes no metric; this module does, from items alone.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict
 
 from calibench import metrics
 from calibench.elicit.parser import OK, PARSED, SCALE_AMBIGUOUS, STATUSES
+from calibench.metrics.ece_interval import CalibrationTest
 from calibench.metrics.noise_floor import NoiseFloor
+from calibench.study.comparisons import Comparison, PairedTest
 from calibench.study.items import FAILED
 from calibench.study.validity import (
     ConfidenceValues,
@@ -70,6 +72,7 @@ class Panel(_Model):
     reliability: Reliability
     reliability_distinct: Reliability
     noise_floor: NoiseFloor
+    calibration_test: CalibrationTest | None = None  # panel_version 2 on
     smece_sigma: float
     ece_sweep_bins: int
 
@@ -89,7 +92,8 @@ class PolicyRow(_Model):
     accuracy: float | None
     mean_confidence: float | None
     overconfidence_gap: float | None
-    ece: Estimate | None
+    ece: Estimate | None  # the headline: bin-debiased, with its interval (metrics.ece_interval)
+    ece_plug_in: float | None = None
     brier: float | None
 
 
@@ -129,18 +133,34 @@ class TransferResult(_Model):
 
 
 class RecalibrationMethod(_Model):
+    """One recalibration, out of fold, against the same answers before it.
+
+    ``brier_skill`` is 1 - Brier(after) / Brier(base rate), both out of fold: 0 means no better
+    than mapping every answer to the base rate. ``vs_base_rate`` is the paired test of
+    Brier(after) - Brier(base rate). ``chosen`` (nested selection only) is the method picked
+    in each outer fold."""
+
     method: str
     cross_fit: dict[str, BeforeAfter]
-    holdout: dict[str, BeforeAfter]
+    holdout: dict[str, BeforeAfter] | None
     reliability_after: Reliability
+    brier_skill: float | None = None
+    vs_base_rate: PairedTest | None = None
+    chosen: list[str] | None = None
 
 
 class Recalibration(_Model):
+    """Every method out of fold (``methods``, each reported, none picked by its result), the
+    method chosen by nested cross-validation (``selected``: the headline "after"), and the
+    out-of-fold base rate (``base_rate``), the no-information baseline."""
+
     folds: int
     seed: int
     stratified_by: str
     n: int
     methods: list[RecalibrationMethod]
+    selected: RecalibrationMethod | None = None
+    base_rate: RecalibrationMethod | None = None
     transfer: list[TransferResult] = []
 
 
@@ -230,7 +250,8 @@ class SubsetRow(_Model):
     accuracy: float
     mean_confidence: float
     overconfidence_gap: float
-    ece: Estimate
+    ece: Estimate  # the headline: bin-debiased, with its interval (metrics.ece_interval)
+    ece_plug_in: float | None = None
 
 
 class CommonSubset(_Model):
@@ -260,6 +281,7 @@ class Results(_Model):
     config: dict[str, Any]
     models: list[ModelResult]
     common_subset: list[CommonSubset]
+    comparisons: list[Comparison] = []  # paired, Holm-adjusted (study/comparisons.py)
     provenance: Provenance
 
 
@@ -316,7 +338,6 @@ def _policy_row(items: list[dict], policy: str, cfg) -> PolicyRow:
     if p.size == 0:
         return PolicyRow(policy=policy, description=POLICIES[policy], n=0, accuracy=None, mean_confidence=None,
                          overconfidence_gap=None, ece=None, brier=None)
-    ece = metrics.bootstrap_ci(p, y, "ece", n_boot=cfg.n_boot, seed=cfg.seed, n_bins=cfg.n_bins)
     return PolicyRow(
         policy=policy,
         description=POLICIES[policy],
@@ -324,9 +345,15 @@ def _policy_row(items: list[dict], policy: str, cfg) -> PolicyRow:
         accuracy=float(y.mean()),
         mean_confidence=float(p.mean()),
         overconfidence_gap=float(p.mean() - y.mean()),
-        ece=_estimate(ece),
+        ece=_headline_ece(p, y, cfg),
+        ece_plug_in=metrics.ece(p, y, n_bins=cfg.n_bins),
         brier=metrics.brier(p, y),
     )
+
+
+def _headline_ece(p: np.ndarray, y: np.ndarray, cfg) -> Estimate:
+    est, _ = metrics.ece_interval(p, y, n_bins=cfg.n_bins, n_boot=cfg.n_boot, seed=cfg.seed)
+    return _estimate(est)
 
 
 def _summary(items: list[dict], cfg) -> dict:
@@ -498,9 +525,9 @@ def common_subsets(items_by_model: dict[str, list[dict]], protocols: list[str], 
             for model, items in items_by_model.items():
                 chosen = [i for i in items if i["protocol"] == protocol and (i["question_id"], i["repetition"]) in common]
                 p, y = policy_arrays(chosen, "complete_case")
-                ece = metrics.bootstrap_ci(p, y, "ece", n_boot=cfg.n_boot, seed=cfg.seed, n_bins=cfg.n_bins)
                 rows[model] = SubsetRow(n=int(p.size), accuracy=float(y.mean()), mean_confidence=float(p.mean()),
-                                        overconfidence_gap=float(p.mean() - y.mean()), ece=_estimate(ece))
+                                        overconfidence_gap=float(p.mean() - y.mean()), ece=_headline_ece(p, y, cfg),
+                                        ece_plug_in=metrics.ece(p, y, n_bins=cfg.n_bins))
         out.append(CommonSubset(protocol=protocol, n_questions=len({q for q, _ in common}), models=rows))
     return out
 

@@ -39,6 +39,7 @@ from calibench.models.ladder import resolve
 from calibench.study.config import ModelConfig, StudyConfig
 from calibench.study.items import build_items
 from calibench.study.plan import plan_requests
+from calibench.study.comparisons import comparisons
 from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, timing
 from calibench.study.store import Store
 from calibench.study.validity import REFERENCES
@@ -275,11 +276,14 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
         sampling=config.sampling.model_dump(),
         notes=[ENGINE_NOTE] if any(r.config.local for r in runs) else [],
     )
+    indexed = list(enumerate(runs))  # smaller models first, so that differences read "larger minus smaller"
+    by_size = [r.config.display for _, r in sorted(indexed, key=lambda ir: (ir[1].parameters is None, ir[1].parameters or 0, ir[0]))]
     results = Results(
         study=config.name,
         config=config.model_dump(mode="json"),
         models=models,
         common_subset=common_subsets(items_by_model, config.protocols, config.metrics),
+        comparisons=comparisons(items_by_model, config.protocols, config.metrics, order=by_size),
         provenance=provenance,
     )
     write_atomic(out / "results.json", results.model_dump_json(indent=1) + "\n")  # validated on construction
