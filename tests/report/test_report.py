@@ -180,3 +180,11 @@ def test_report_and_compare_commands(results, tmp_path, capsys):
     assert "qwen2.5-coder-0.5b (fixture)" in page  # a second copy of a model gets the study's name
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert "not a finished run" in capsys.readouterr().err
+
+
+def test_the_page_lists_the_paired_comparisons(results):
+    assert "Paired comparisons" not in render_html([results])  # the fixture's rows are too small to compare
+    compared = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (0.2, 0.1, 0.3))], ece_p=0.001)
+    page = render_html([compared])
+    assert "Paired comparisons" in page and "smollm2-135m → qwen2.5-coder-0.5b" in page
+    assert "-0.300 [-0.350, -0.250] p=0.001 *" in page

@@ -17,6 +17,7 @@ from calibench.report import figures
 from calibench.report.format import estimate, num, pct, points
 from calibench.report.headline import caveats, headline
 from calibench.report.table import COLUMNS, markdown, ordered_models, rows
+from calibench.study.comparisons import ALPHA, TESTED
 from calibench.study.results import POLICIES, Results
 
 _ENV = jinja2.Environment(
@@ -122,6 +123,7 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         "missing": missing,
         "policies": POLICIES,
         "common": common,
+        "paired": [_paired_row(c) for r in results_list for c in r.comparisons],
         "signals": signals,
         "groups": groups,
         "recal": recal,
@@ -130,6 +132,18 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         "caveats": [c for r in results_list for c in caveats(r)],
         "provenance": [_provenance(r) for r in results_list],
     }
+
+
+def _paired_row(c) -> dict:
+    """One paired comparison: each metric's difference b - a with its interval and Holm-adjusted p."""
+    cells = {metric: "-" for metric in ("accuracy", *TESTED)}
+    for t in c.tests:
+        if t.difference is None:
+            continue
+        interval = "" if t.low is None else f" [{t.low:+.3f}, {t.high:+.3f}]"
+        star = " *" if t.p_holm is not None and t.p_holm < ALPHA else ""
+        cells[t.metric] = f"{t.difference:+.3f}{interval} p={num(t.p_holm, '.2g')}{star}"
+    return {"kind": "model" if c.kind == "models" else "protocol", "within": c.within, "a": c.a, "b": c.b, "n": c.n, **cells}
 
 
 def _elicitation_row(model: str, proto) -> dict:
