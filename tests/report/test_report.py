@@ -12,7 +12,8 @@ import pytest
 
 from calibench.cli import main
 from calibench.report import headline, markdown, reliability_data, render_html, rows, write_report
-from calibench.report.figures import plot_trends, trend_data
+from calibench import metrics
+from calibench.report.figures import plot_trends, risk_coverage_data, trend_data
 from calibench.report.format import estimate, gap_estimate
 from calibench.report.headline import caveats
 from calibench.study.comparisons import Comparison, PairedTest
@@ -188,3 +189,16 @@ def test_the_page_lists_the_paired_comparisons(results):
     page = render_html([compared])
     assert "Paired comparisons" in page and "smollm2-135m → qwen2.5-coder-0.5b" in page
     assert "-0.300 [-0.350, -0.250] p=0.001 *" in page
+
+
+def test_selective_prediction_curves_and_prr_come_from_the_items(results):
+    items = [json.loads(line) for line in (FIXTURE / "items.jsonl").read_text().splitlines()]
+    chosen = [i for i in items if i["model"] == "qwen2.5-coder-0.5b" and i["protocol"] == "stated" and i["status"] in ("ok", "lenient")]
+    p = np.array([i["confidence"] for i in chosen])
+    y = np.array([float(i["correct"]) for i in chosen])
+    sel = next(x for x in results.models[1].protocols if x.protocol == "stated").selective
+    assert sel.prr.value == pytest.approx(metrics.prr(p, y)) and sel.risk[-1] == pytest.approx(1 - y.mean())
+    data = risk_coverage_data(results)
+    assert {c["model"] for c in data["stated"]} == {"smollm2-135m", "qwen2.5-coder-0.5b"}
+    page = render_html([results])
+    assert "Selective prediction" in page and f"{sel.prr.value:.2f} [{sel.prr.low:.2f}, {sel.prr.high:.2f}]" in page

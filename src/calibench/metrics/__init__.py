@@ -13,6 +13,7 @@ from calibench.metrics.ece_interval import CalibrationTest, calibration_test, ec
 from calibench.metrics.noise_floor import NoiseFloor, noise_floor
 from calibench.metrics.paired import McNemar, PairedDifference, holm, mcnemar, paired_bootstrap, paired_difference
 from calibench.metrics.panel import Panel, panel
+from calibench.metrics.risk_coverage import RiskCoverage, prr, risk_coverage
 from calibench.metrics.scores import BrierDecomposition, brier, brier_decomposition, nll
 from calibench.metrics.selective import accuracy_at_coverage, aurc, auroc
 from calibench.metrics.smooth import smece
@@ -27,6 +28,7 @@ __all__ = [
     "PairedDifference",
     "Panel",
     "ReliabilityBins",
+    "RiskCoverage",
     "accuracy",
     "accuracy_at_coverage",
     "aurc",
@@ -49,7 +51,9 @@ __all__ = [
     "paired_bootstrap",
     "paired_difference",
     "panel",
+    "prr",
     "reliability_bins",
+    "risk_coverage",
     "smece",
     "wilson_interval",
 ]

@@ -159,6 +159,7 @@ def plot_trends(data: dict) -> plt.Figure:
         color = f"C{k % 10}"
         sized = [p for p in points if p["parameters"]]
         for ax, key in ((ax_ece, "ece"), (ax_gap, "overconfidence_gap")):
+            label = protocol  # on the protocol's first series, filled or hollow
             for enough in (True, False):
                 chosen = [p for p in sized if (p["n"] >= MIN_N) == enough]
                 if not chosen:
@@ -167,7 +168,8 @@ def plot_trends(data: dict) -> plt.Figure:
                 y = np.array([p[f"{key}_value"] for p in chosen])
                 err = np.array([[p[f"{key}_value"] - p[f"{key}_low"] for p in chosen], [p[f"{key}_high"] - p[f"{key}_value"] for p in chosen]])
                 ax.errorbar(x, y, yerr=err, marker="o", capsize=3, color=color, linestyle="-" if enough else "none",
-                            markerfacecolor=color if enough else "white", label=protocol if enough else None)
+                            markerfacecolor=color if enough else "white", label=label)
+                label = None
                 for p in chosen if not enough else ():
                     ax.annotate(f"n={p['n']}", (p["parameters"], p[f"{key}_value"]), fontsize=6, xytext=(4, -8), textcoords="offset points")
         for enough in (True, False):
@@ -191,9 +193,46 @@ def plot_trends(data: dict) -> plt.Figure:
     return fig
 
 
+def risk_coverage_data(results: Results) -> dict:
+    """Per protocol, each model's risk-coverage curve with its band and PRR, as plain numbers."""
+    out: dict[str, list[dict]] = {}
+    for model in ordered_models(results):
+        for proto in model.protocols:
+            sel = proto.selective
+            if sel is None or proto.panel is None:
+                continue
+            out.setdefault(proto.protocol, []).append({
+                "model": model.label, "n": proto.panel.n, "coverage": sel.coverage, "risk": sel.risk, "low": sel.low,
+                "high": sel.high, "prr": sel.prr.value, "prr_low": sel.prr.low, "prr_high": sel.prr.high,
+            })
+    return out
+
+
+def plot_risk_coverage(data: dict) -> plt.Figure:
+    """One panel per protocol: each model's risk among the answers kept against the share kept,
+    with its pointwise 95% band; rows under ``MIN_N`` answers dashed and labelled with n."""
+    cols = max(1, len(data))
+    fig, axes = plt.subplots(1, cols, figsize=(max(4.0 * cols, 5.0), 3.4), squeeze=False)
+    for ax, (protocol, curves) in zip(axes[0], data.items()):
+        for k, c in enumerate(curves):
+            color = f"C{k % 10}"
+            prr = "PRR n/a" if c["prr"] is None else f"PRR {c['prr']:.2f} [{c['prr_low']:.2f}, {c['prr_high']:.2f}]"
+            small = c["n"] < MIN_N
+            label = f"{c['model']}: {prr}" + (f" (n={c['n']})" if small else "")
+            ax.plot(c["coverage"], c["risk"], color=color, linestyle="--" if small else "-", label=label)
+            ax.fill_between(c["coverage"], c["low"], c["high"], color=color, alpha=0.15, linewidth=0)
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="coverage (share answered, most confident first)", ylabel="risk (error rate)")
+        ax.set_title(protocol, fontsize=9, loc="left")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
 def main_figures(results: Results):
     """The report's figures by file stem, drawn one at a time (each closed when the caller moves
-    on): the reliability small multiples of every protocol, and the trends when model sizes are known."""
+    on): the reliability small multiples of every protocol, the trends when model sizes are known, and
+    the risk-coverage curves."""
     for protocol in dict.fromkeys(p.protocol for m in results.models for p in m.protocols):
         fig, _ = small_multiples(results, protocol)
         yield f"reliability-{protocol}", fig
@@ -202,6 +241,11 @@ def main_figures(results: Results):
     if any(p["parameters"] for points in data.values() for p in points):
         fig = plot_trends(data)
         yield "trends", fig
+        plt.close(fig)
+    curves = risk_coverage_data(results)
+    if curves:
+        fig = plot_risk_coverage(curves)
+        yield "risk-coverage", fig
         plt.close(fig)
 
 

@@ -71,8 +71,12 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
     results = merge(results_list)
     if svgs is None:
         svgs = {stem: figures.to_svg(fig) for stem, fig in figures.main_figures(results)}
-    reliability = [{"protocol": stem.removeprefix("reliability-"), "svg": svg} for stem, svg in svgs.items() if stem != "trends"]
+    reliability = [{"protocol": stem.removeprefix("reliability-"), "svg": svg} for stem, svg in svgs.items() if stem.startswith("reliability-")]
     trends = svgs.get("trends")
+    selective = [{"model": model.label, "protocol": p.protocol, "n": p.panel.n, "prr": estimate(p.selective.prr, ".2f", p.panel.n),
+                  "aurc": estimate(p.panel.metrics["aurc"], ".3f", p.panel.n),
+                  "risk_half": f"{p.selective.risk[p.selective.coverage.index(0.5)]:.0%}" if 0.5 in p.selective.coverage else "-"}
+                 for model in ordered_models(results) for p in model.protocols if p.selective is not None and p.panel is not None]
     missing, groups, signals, recal, recal_figures = [], [], [], [], []
     elicitation = []
     for model in ordered_models(results):
@@ -120,6 +124,8 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         "n_boot": n_boot,
         "reliability": reliability,
         "trends": trends,
+        "selective": selective,
+        "risk_coverage": svgs.get("risk-coverage"),
         "missing": missing,
         "policies": POLICIES,
         "common": common,

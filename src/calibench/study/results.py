@@ -164,6 +164,19 @@ class Recalibration(_Model):
     transfer: list[TransferResult] = []
 
 
+class Selective(_Model):
+    """The risk-coverage curve with pointwise intervals, and the prediction-rejection ratio
+    (:func:`calibench.metrics.risk_coverage`)."""
+
+    coverage: list[float]
+    risk: list[float]
+    low: list[float]
+    high: list[float]
+    prr: Estimate
+    level: float
+    n_boot: int
+
+
 class ProtocolResult(_Model):
     protocol: str
     protocol_sha256: str
@@ -181,6 +194,7 @@ class ProtocolResult(_Model):
     confidence_values: ConfidenceValues | None = None
     scale_readings: dict[str, Summary] | None = None  # scale-ambiguous answers read as percent / probability
     permutations: Permutations | None = None
+    selective: Selective | None = None
     recalibration: Recalibration | None = None
 
 
@@ -398,7 +412,7 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
     n = len(items)
     parsed = counts["ok"] + counts["lenient"]
     p, y = policy_arrays(items, "complete_case")
-    panel = None
+    panel = selective = None
     if p.size:
         clustered = repetitions > 1 or any(i.get("rotation") for i in items)  # several answers per question
         groups = [i["question_id"] for i in items if i["status"] in PARSED] if clustered else None
@@ -406,6 +420,8 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
             groups = None
         computed = metrics.panel(p, y, n_boot=cfg.n_boot, seed=cfg.seed, n_bins=cfg.n_bins, groups=groups)
         panel = Panel.model_validate(computed.to_dict())
+        if p.size >= 2:
+            selective = Selective.model_validate(metrics.risk_coverage(p, y, n_boot=cfg.n_boot, seed=cfg.seed, groups=groups).to_dict())
     runs = _run_rows(items, repetitions, cfg)
     return ProtocolResult(
         protocol=protocol,
@@ -423,6 +439,7 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
         confidence_values=confidence_values(items),
         scale_readings=scale_readings(items, cfg),
         permutations=permutation_summary(items),
+        selective=selective,
     )
 
 
