@@ -79,7 +79,10 @@ def test_running_counts_match_a_loop():
     atoms = rng.integers(0, 13, size=(7, 5))
     np.testing.assert_array_equal(counts.total, w.sum(axis=1))
     np.testing.assert_array_equal(counts.before(rows, atoms), [[r[:a].sum() for a in at] for r, at in zip(w, atoms)])
-    np.testing.assert_array_equal(counts.inclusive(), np.cumsum(w, axis=1))
+    cum = np.cumsum(w, axis=1)
+    np.testing.assert_array_equal(counts.at(np.arange(13)) - counts.offset[:-1, None], np.c_[np.zeros(7), cum])
+    np.testing.assert_array_equal(counts.at(np.array([0, 4, 12])) - counts.offset[:-1, None], np.c_[np.zeros(7), cum[:, [3, 11]]])
+    np.testing.assert_array_equal(counts.per_bin(rows, np.tile([0, 4, 12], (7, 1))), np.c_[w[:, :4].sum(axis=1), w[:, 4:].sum(axis=1)])
     full = rows[w.sum(axis=1) > 0]
     ranks = np.stack([rng.integers(0, w[r].sum(), size=5) for r in full])
     expected = [[np.searchsorted(np.cumsum(w[r]), q, side="right") for q in qs] for r, qs in zip(full, ranks)]

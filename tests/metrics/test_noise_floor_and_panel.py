@@ -22,6 +22,19 @@ def test_noise_floor_matches_a_plain_simulation():
     assert 0.025 < floor.mean < 0.04 and 0.045 < floor.upper < 0.065
 
 
+def test_noise_floor_of_continuous_confidences_matches_a_plain_simulation():
+    # many distinct confidences take the item-by-item draw; same distribution as the multinomial
+    rng = np.random.default_rng(4)
+    conf = rng.uniform(0.3, 1.0, 400)
+    floor = metrics.noise_floor(conf, n_sims=2000, seed=2)
+    sims = []
+    for _ in range(2000):
+        p = rng.choice(conf, conf.size)
+        sims.append(metrics.ece(p, (rng.uniform(size=conf.size) < p).astype(float)))
+    assert floor.mean == pytest.approx(np.mean(sims), rel=0.05)
+    assert floor.upper == pytest.approx(np.quantile(sims, 0.95), rel=0.08)
+
+
 def test_noise_floor_falls_with_n():
     conf = np.array([0.6, 0.7, 0.8, 0.9, 1.0])
     small = metrics.noise_floor(conf, n=150)

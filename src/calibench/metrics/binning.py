@@ -33,6 +33,7 @@ from calibench.metrics._inputs import (
     check_inputs,
     check_positive_int,
     distinct_levels,
+    running_counts,
     segment_sums,
     sort_items,
 )
@@ -98,13 +99,19 @@ def bin_sums(p: np.ndarray, w, n_bins: int, strategy: str, *values: np.ndarray) 
     if w is None or strategy != "quantile":
         idx, slots = assign_bins(p, n_bins, strategy)
         return binned_sums(w, idx, slots, *values)
-    bounds = quantile_bounds(distinct_levels(p), RunningCounts(w), n_bins, np.arange(w.shape[0]))
-    return segment_sums(w, bounds, None, *values)
+    rows, items = np.arange(w.shape[0]), running_counts(w)
+    bounds = quantile_bounds(distinct_levels(p), items, n_bins, rows)
+    return [items.per_bin(rows, bounds).astype(np.float64), *segment_sums(w, bounds, *values)]
 
 
 def binned(p: np.ndarray, y: np.ndarray, w, *, n_bins: int, strategy: str):
     """Per-replicate bin counts, confidence sums and outcome sums, each (R, slots)."""
-    return bin_sums(p, w, n_bins, strategy, p, y)
+    if w is None or strategy != "quantile":
+        return bin_sums(p, w, n_bins, strategy, p, y)
+    rows, items = np.arange(w.shape[0]), running_counts(w)
+    bounds = quantile_bounds(distinct_levels(p), items, n_bins, rows)
+    (sp,) = segment_sums(w, bounds, p)
+    return items.per_bin(rows, bounds).astype(np.float64), sp, running_counts(w, y).per_bin(rows, bounds).astype(np.float64)
 
 
 def wilson_interval(successes: np.ndarray, n: np.ndarray, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:

@@ -15,13 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from calibench.metrics._inputs import (
-    RunningCounts,
-    binned_sums,
     binned_value_sums,
     check_choice,
     check_inputs,
     check_positive_int,
     distinct_levels,
+    running_counts,
     segment_sums,
     sort_items,
 )
@@ -137,10 +136,10 @@ def ece_sweep_w(p, y, w, *, norm: str = "l1", max_bins: int | None = None) -> tu
     weights = np.ones((1, p.size)) if w is None else w
     rows = np.arange(weights.shape[0])
     level = distinct_levels(p)
-    items, right = RunningCounts(weights), RunningCounts(weights * y)
+    items, right = running_counts(weights), running_counts(weights, y)
     # each replicate sweeps up to its own item count and its own distinct confidences: the
     # sweep of a resample is the sweep of the items drawn into it, not of all of them
-    per_level = binned_sums(weights, level, int(level[-1]) + 1)[0]
+    per_level = np.diff(items.at(np.searchsorted(level, np.arange(level[-1] + 2))), axis=1)
     limit = np.minimum(items.total, np.count_nonzero(per_level, axis=1))
     if max_bins is not None:
         limit = np.minimum(limit, max_bins)
@@ -152,9 +151,9 @@ def ece_sweep_w(p, y, w, *, norm: str = "l1", max_bins: int | None = None) -> tu
         if live.size == 0:
             break
         bounds = quantile_bounds(level, items, b, live)
-        cnt = np.diff(items.before(live, bounds), axis=1)
+        cnt = items.per_bin(live, bounds)
         with np.errstate(invalid="ignore", divide="ignore"):
-            acc = np.where(cnt > 0, np.diff(right.before(live, bounds), axis=1) / cnt, np.nan)
+            acc = np.where(cnt > 0, right.per_bin(live, bounds) / cnt, np.nan)
         monotone = np.all((acc >= np.fmax.accumulate(acc, axis=1)) | np.isnan(acc), axis=1)
         alive[live[~monotone]] = False
         chosen[live[monotone]] = b

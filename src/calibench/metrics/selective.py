@@ -12,25 +12,33 @@ import numpy as np
 from scipy.special import digamma
 
 from calibench.errors import CalibenchError
-from calibench.metrics._inputs import RunningCounts, binned_sums, check_inputs, distinct_levels, sort_items
+from calibench.metrics._inputs import check_inputs, distinct_levels, running_counts, sort_items
 
 
-def _per_level(p, y, w, *, wrong: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Per distinct confidence, least confident first: items and right (or wrong) answers, each (R, V)."""
+def _tallies(p, y, w):
+    """Running counts of items and of right answers at each distinct confidence, least confident first.
+
+    Each is (R, V + 1): column l is the count before level l, plus the counts of the rows
+    before (see :class:`RunningCounts`), so differences along a row count items, and the last
+    column minus column l counts the items at level l or above.
+    """
     p, y = sort_items(p, y, w)
+    weights = np.ones((1, p.size)) if w is None else w
     level = distinct_levels(p)
-    cnt, hits = binned_sums(w, level, int(level[-1]) + 1, 1 - y if wrong else y)
-    return cnt, hits
+    bounds = np.searchsorted(level, np.arange(level[-1] + 2))
+    return running_counts(weights).at(bounds), running_counts(weights, y).at(bounds)
 
 
 def auroc_w(p, y, w) -> np.ndarray:
-    cnt, pos = _per_level(p, y, w, wrong=False)
-    neg = cnt - pos
-    # each right answer beats the wrong ones below its level and half of those at it:
-    # sum_l pos_l (negatives up to and including l - neg_l / 2)
-    wins = np.einsum("ij,ij->i", pos, RunningCounts(neg).inclusive() - 0.5 * neg)
+    items, right = _tallies(p, y, w)
+    wrong = items - right
+    pos, neg = np.diff(right, axis=1), np.diff(wrong, axis=1)
+    # each right answer beats the wrong ones below its level and half of those at it: twice
+    # the wins is sum_l pos_l (2 (wrong up to and including l) - neg_l), exact in integers
+    twice = np.einsum("ij,ij->i", pos, 2 * (wrong[:, 1:] - wrong[:, :1]) - neg)
+    n_pos, n_neg = right[:, -1] - right[:, 0], wrong[:, -1] - wrong[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return wins / (pos.sum(axis=1) * neg.sum(axis=1))
+        return twice / (2 * n_pos * n_neg)
 
 
 def auroc(p, y) -> float:
@@ -49,19 +57,20 @@ def _harmonic(x: np.ndarray) -> np.ndarray:
 
 
 def aurc_w(p, y, w) -> np.ndarray:
-    m, e = _per_level(p, y, w, wrong=True)
-    counts, errors = RunningCounts(m), RunningCounts(e)
-    n = counts.total
-    # per level, least confident first: the items and errors above it, and the items at or above it
-    above = counts.offset[1:, None] - counts.flat[1:].reshape(m.shape)
-    at_or_above = counts.offset[1:, None] - counts.flat[:-1].reshape(m.shape)
-    errors_above = errors.offset[1:, None] - errors.flat[1:].reshape(m.shape)
-    rate = np.divide(e, m, out=np.zeros_like(e), where=m > 0)
+    items, right = _tallies(p, y, w)
+    wrong = items - right
+    m, e = np.diff(items, axis=1), np.diff(wrong, axis=1)
+    n = items[:, -1] - items[:, 0]
+    # per level: the items and errors above it, and the items at or above it
+    above = items[:, -1:] - items[:, 1:]
+    at_or_above = items[:, -1:] - items[:, :-1]
+    errors_above = wrong[:, -1:] - wrong[:, 1:]
+    rate = e / np.maximum(m, 1)  # 0 where a level has no items (nor errors)
     h = _harmonic(np.arange(int(n.max()) + 1))  # counts are whole numbers: H from a table
     # sum over k in (a, a + m] of (E_a + (k - a) r) / k, in closed form
     part = np.einsum("ij,ij->i", errors_above - above * rate, h[at_or_above] - h[above])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (part + e.sum(axis=1)) / n
+        return (part + wrong[:, -1] - wrong[:, 0]) / n
 
 
 def aurc(p, y) -> float:
@@ -78,18 +87,24 @@ def aurc(p, y) -> float:
 
 
 def accuracy_at_coverage_w(p, y, w, *, coverage: float = 0.5) -> np.ndarray:
-    m, e = _per_level(p, y, w, wrong=True)
-    counts, errors = RunningCounts(m), RunningCounts(e)
-    n = counts.total[:, None]
+    p, y = sort_items(p, y, w)
+    weights = np.ones((1, p.size)) if w is None else w
+    items, right = running_counts(weights), running_counts(weights, y)
+    level = distinct_levels(p)
+    starts = np.searchsorted(level, np.arange(level[-1] + 2))
+    rows = np.arange(weights.shape[0])
+    n = items.total[:, None]
     k = coverage * n
-    rows = np.arange(m.shape[0])
-    # the cut lies in the level holding item n - k (counting up from the least confident):
-    # every level above it is answered, and that one pro rata
-    g = np.minimum(counts.holding(rows, np.floor(n - k).astype(np.int64)), m.shape[1] - 1)
-    start = n - counts.before(rows, g + 1)
-    err_start = errors.total[:, None] - errors.before(rows, g + 1)
+    # the cut lies in the level holding item n - k, counting up from the least confident:
+    # every level above it is answered, and that one pro rata (ties taken in expectation)
+    g = level[np.minimum(items.holding(rows, np.floor(n - k).astype(np.int64)), p.size - 1)]
+    lo, hi = starts[g], starts[g + 1]
+    m_g = items.before(rows, hi) - items.before(rows, lo)
+    e_g = m_g - (right.before(rows, hi) - right.before(rows, lo))
+    start = n - items.before(rows, hi)
+    err_start = start - (right.total[:, None] - right.before(rows, hi))
     with np.errstate(invalid="ignore", divide="ignore"):
-        wrong = err_start + (k - start) * e[rows[:, None], g] / m[rows[:, None], g]
+        wrong = err_start + (k - start) * e_g / m_g
         return (1 - wrong / k)[:, 0]
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calibench.metrics._inputs import check_inputs
+from calibench.metrics._inputs import check_inputs, segment_sums
 
 _DENSITY_FLOOR = 1e-4
 _SIGMA_FLOOR = 1e-3
@@ -25,8 +25,8 @@ _REFINE = 10
 _MIN_MESH = 200
 
 
-def _grid_size(sigma: float) -> int:
-    return max(2000, round(20 / sigma)) // 2 + 1
+def _grid_size(sigma: np.ndarray) -> np.ndarray:
+    return np.maximum(2000, np.round(20 / sigma)).astype(np.int64) // 2 + 1  # np.round halves to even, as round()
 
 
 def _kernel(sigma: float, size: int) -> np.ndarray:
@@ -44,8 +44,8 @@ def _spread_matrix(p: np.ndarray, size: int):
 class _Grids:
     """Grid sums of residuals and of weights for every replicate, computed once per grid size.
 
-    For many replicates the reflected grids are also kept in the Fourier domain, so that
-    each bisection step costs one inverse FFT per quantity, whatever each row's bandwidth.
+    For many replicates the grids are also kept in the Fourier domain, so that each
+    bisection step costs one inverse FFT per quantity, whatever each row's bandwidth.
     """
 
     def __init__(self, p: np.ndarray, y: np.ndarray, w):
@@ -55,31 +55,36 @@ class _Grids:
     def get(self, size: int) -> tuple:
         if size not in self._cache:
             lower, frac = _spread_matrix(self.p, size)
-            grids = (self._spread(lower, frac, self.r, size), self._spread(lower, frac, None, size))
             if self.w is None:
-                self._cache[size] = grids
+                self._cache[size] = (self._spread_items(lower, frac, self.r, size), self._spread_items(lower, frac, None, size))
             else:
-                nfft = int(2 ** np.ceil(np.log2(4 * size - 3)))
-                self._cache[size] = tuple(np.fft.rfft(_reflect(g), nfft, axis=1) for g in grids) + (nfft,)
+                self._cache[size] = tuple(np.fft.rfft(_even_period(g), axis=1) for g in self._spread_rows(lower, frac, size))
         return self._cache[size]
 
-    def _spread(self, lower, frac, values, size) -> np.ndarray:
-        if self.w is None:
-            v = np.ones_like(self.p) if values is None else values
-            out = np.bincount(lower, weights=(1 - frac) * v, minlength=size)
-            out += np.bincount(lower + 1, weights=frac * v, minlength=size)
-            return out[None, :]
-        wv = self.w if values is None else self.w * values
-        rows = self.w.shape[0]
-        offset = size * np.arange(rows)[:, None]
-        idx = (lower[None, :] + offset).reshape(-1)
-        out = np.bincount(idx, weights=(wv * (1 - frac)).reshape(-1), minlength=rows * size)
-        out += np.bincount(idx + 1, weights=(wv * frac).reshape(-1), minlength=rows * size)
-        return out.reshape(rows, size)
+    def _spread_items(self, lower, frac, values, size) -> np.ndarray:
+        v = np.ones_like(self.p) if values is None else values
+        out = np.bincount(lower, weights=(1 - frac) * v, minlength=size)
+        out += np.bincount(lower + 1, weights=frac * v, minlength=size)
+        return out[None, :]
+
+    def _spread_rows(self, lower, frac, size) -> tuple[np.ndarray, np.ndarray]:
+        # atoms come sorted by p, so those spread onto each grid point form a contiguous run
+        bounds = np.searchsorted(lower, np.arange(size))
+        sums = segment_sums(self.w, bounds, self.r * (1 - frac), self.r * frac, 1 - frac, frac)
+        grids = np.zeros((2, self.w.shape[0], size))
+        for grid, low, high in ((grids[0], sums[0], sums[1]), (grids[1], sums[2], sums[3])):
+            grid[:, :-1] = low
+            grid[:, 1:] += high
+        return grids[0], grids[1]
 
 
 def _reflect(values: np.ndarray) -> np.ndarray:
     return np.concatenate([values[:, ::-1][:, :-1], values, values[:, ::-1][:, 1:]], axis=1)
+
+
+def _even_period(values: np.ndarray) -> np.ndarray:
+    """One period, 2 (size - 1) points, of the grid reflected at both ends without repeating them."""
+    return np.concatenate([values, values[:, -2:0:-1]], axis=1)
 
 
 def _smoothed_exact(grid: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -89,11 +94,16 @@ def _smoothed_exact(grid: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return full[None, size // 2 : size // 2 + size]
 
 
-def _smoothed_fft(spectrum: np.ndarray, kernel_spectra: np.ndarray, size: int, nfft: int) -> np.ndarray:
-    # Full linear convolution through the FFT; the "valid" part starts at size - 1.
-    full = np.fft.irfft(spectrum * kernel_spectra, nfft, axis=1)
-    start = size - 1 + size // 2
-    return full[:, start : start + size]
+def _kernel_spectra(sigmas: np.ndarray, size: int) -> np.ndarray:
+    """Spectra of the kernels, placed for a circular convolution with ``_even_period`` grids.
+
+    The reflected grid is one period of an even periodic sequence, and the kernel spans at
+    most half a period, so the reference's "valid" convolution equals a circular one of
+    period 2 (size - 1), where the linear one through the FFT needs about twice the length.
+    """
+    placed = np.zeros((sigmas.size, 2 * (size - 1)))
+    placed[:, :size] = np.stack([_kernel(float(s), size) for s in sigmas])
+    return np.fft.rfft(np.roll(placed, -(size // 2), axis=1), axis=1)
 
 
 def _interpolate(t: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -106,8 +116,8 @@ def _interpolate(t: np.ndarray, values: np.ndarray) -> np.ndarray:
 def _smece_at(grids: _Grids, sigma: np.ndarray) -> np.ndarray:
     """smECE_sigma for each replicate at its own sigma (R,)."""
     out = np.empty(sigma.size)
-    sizes = np.array([_grid_size(float(s)) for s in sigma])
-    meshes = np.array([max(round(10 / float(s)), _MIN_MESH) for s in sigma])
+    sizes = _grid_size(sigma)
+    meshes = np.maximum(np.round(10 / sigma), _MIN_MESH).astype(np.int64)
     for size in np.unique(sizes):
         cached = grids.get(int(size))
         in_size = sizes == size
@@ -119,9 +129,10 @@ def _smece_at(grids: _Grids, sigma: np.ndarray) -> np.ndarray:
             rows = np.flatnonzero(in_size)
             # replicates share bandwidths in the early bisection steps: one kernel per value
             distinct, which = np.unique(sigma[rows], return_inverse=True)
-            spectra = np.fft.rfft(np.stack([_kernel(float(s), int(size)) for s in distinct]), cached[2], axis=1)[which]
-            smoothed_r = _smoothed_fft(cached[0][rows], spectra, int(size), cached[2])
-            smoothed_d = _smoothed_fft(cached[1][rows], spectra, int(size), cached[2])
+            spectra = _kernel_spectra(distinct, int(size))[which]
+            period = 2 * (int(size) - 1)
+            smoothed_r = np.fft.irfft(cached[0][rows] * spectra, period, axis=1)[:, :size]
+            smoothed_d = np.fft.irfft(cached[1][rows] * spectra, period, axis=1)[:, :size]
         for mesh in np.unique(meshes[in_size]):
             pick = meshes[in_size] == mesh
             t = np.linspace(0, 1, int(mesh))
