@@ -57,3 +57,14 @@ def test_paired_difference_p_value_is_large_for_the_same_signal_and_uniform_unde
         a, b = rng.uniform(0.5, 0.9, 200), rng.uniform(0.5, 0.9, 200)
         small += metrics.paired_difference(a, y, b, y, "brier", n_boot=200, seed=k).p_value < 0.05
     assert small <= 14
+
+
+def test_a_clear_difference_survives_holm_over_a_study_of_tests():
+    """A p-value counted from 1,000 resamples cannot go below 0.002, which Holm over 150 tests
+    makes 0.3: the standard-error p-value resolves a difference many standard errors from 0."""
+    rng = np.random.default_rng(3)
+    p = rng.choice(np.arange(50, 101, 5), 300) / 100
+    y = (rng.uniform(size=300) < 0.3).astype(float)
+    d = metrics.paired_difference(p, y, np.clip(p - 0.3, 0, 1), y, "ece_debiased_l1", n_boot=1000)
+    assert d.difference.low > 0 and d.p_value < 1e-6
+    assert metrics.holm([d.p_value] + [0.5] * 149)[0] < 0.05

@@ -12,7 +12,7 @@ COLUMNS = ("Model", "Protocol", "n", "Acc", "Conf", "Gap", "ECE", "ECE plug-in",
 HEADLINE_ECE = "ece_debiased_l1"
 CAPTION = ("complete-case (unparsed answers dropped). ECE: bin-debiased, with its 95% interval (low end 0 unless "
            "a consistency test rejects perfect calibration); ECE plug-in: the reference study's estimator (10 bins), "
-           "biased upward at small n")
+           "biased upward at small n, shown without its interval")
 
 
 def calibration_error(metrics: dict):
@@ -67,10 +67,11 @@ def markdown(table_rows: list[dict]) -> str:
 
 
 def rich_table(table_rows: list[dict], *, title: str) -> Table:
-    """The table for the terminal: compact, with intervals on the ECEs only."""
+    """The table for the terminal: compact, with an interval on the headline ECE only."""
     table = Table(title=title, caption=CAPTION)
     for column in COLUMNS:
-        table.add_column(column, justify="left" if column in ("Model", "Protocol") else "right", no_wrap=column != "Model", overflow="fold")
+        table.add_column(column, justify="left" if column in ("Model", "Protocol") else "right", no_wrap=column != "Model",
+                         overflow="fold", min_width=12 if column == "Model" else None)
     for r in table_rows:
         v = r["values"]
         cells = {c: r[c] for c in COLUMNS}
