@@ -129,7 +129,8 @@ def noise_section(r: Results) -> list[str]:
                 verdict = "within it: not distinguishable from calibrated" if plug_in.value <= floor.upper else "above it"
                 line += f"a perfectly calibrated model with these confidences scores up to {floor.upper:.3f}: {verdict}."
             else:
-                line += (f"calibration test p = {test.p_value:.3f}: "
+                smallest = test.p_value * (1 + test.n_sims) <= 1 + 1e-9  # no simulation reached the observed ECE
+                line += (f"calibration test p {'≤' if smallest else '='} {test.p_value:.3f}: "
                          + ("perfect calibration rejected." if test.rejected else "not distinguishable from calibrated."))
             out.append(line)
     tested = [c for c in r.comparisons if c.kind == "models"]
