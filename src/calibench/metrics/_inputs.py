@@ -88,6 +88,17 @@ def distinct_levels(sorted_p: np.ndarray) -> np.ndarray:
     return np.cumsum(new)
 
 
+def level_bounds(sorted_p: np.ndarray) -> np.ndarray:
+    """For confidences sorted ascending, where each run of equal values starts, then K: (V + 1,)."""
+    return np.flatnonzero(np.r_[True, sorted_p[1:] != sorted_p[:-1], True])
+
+
+def level_ends(sorted_p: np.ndarray) -> np.ndarray:
+    """For confidences sorted ascending, the index just past each one's run of equal values."""
+    bounds = level_bounds(sorted_p)
+    return np.repeat(bounds[1:], np.diff(bounds))
+
+
 def sort_items(p: np.ndarray, y: np.ndarray, w):
     """Atoms come sorted by p; plain items (w None) are sorted here, stably, when a metric needs order."""
     if w is not None:

@@ -33,6 +33,7 @@ from calibench.metrics._inputs import (
     check_inputs,
     check_positive_int,
     distinct_levels,
+    level_ends,
     running_counts,
     segment_sums,
     sort_items,
@@ -64,31 +65,31 @@ def assign_bins(p: np.ndarray, n_bins: int, strategy: str) -> tuple[np.ndarray, 
     """
     if strategy == "uniform":
         return uniform_bin_index(p, n_bins), n_bins
-    level = distinct_levels(p)
     if strategy == "distinct":
+        level = distinct_levels(p)
         return level, int(level[-1]) + 1
-    bounds = quantile_bounds(level, RunningCounts(np.ones((1, p.size))), n_bins, np.zeros(1, dtype=np.int64))
+    bounds = quantile_bounds(level_ends(p), RunningCounts(np.ones((1, p.size))), n_bins, np.zeros(1, dtype=np.int64))
     return np.repeat(np.arange(n_bins), np.diff(bounds[0])), n_bins
 
 
-def quantile_bounds(level: np.ndarray, counts: RunningCounts, n_bins: int, rows: np.ndarray) -> np.ndarray:
+def quantile_bounds(ends: np.ndarray, counts: RunningCounts, n_bins: int, rows: np.ndarray) -> np.ndarray:
     """Equal-mass bins of replicates ``rows`` (L,) as atom bounds (L, n_bins + 1) (see ``segment_sums``).
 
-    ``level`` is each atom's rank among the distinct confidences, ``counts`` the running item
-    counts. As uncertainty-calibration's cut between runs i-1 and i is the midpoint of the last
-    value of run i-1 and the first of run i, the atoms above that cut are exactly those whose
-    level exceeds that of the atom holding run i-1's last item, which integer ranks find.
+    ``ends`` are the atoms' ``level_ends``, ``counts`` the running item counts. As
+    uncertainty-calibration's cut between runs i-1 and i is the midpoint of the last value of
+    run i-1 and the first of run i, the atoms above that cut are exactly those past the run
+    of equal confidences that holds run i-1's last item, which integer ranks find.
     """
-    n = counts.total[rows]
+    k = ends.size
+    n = counts.total[rows][:, None]
     nb = np.minimum(n_bins, n)
-    safe = np.maximum(nb, 1)[:, None]  # a row without items has every bin empty
+    size, extra = np.divmod(n, np.maximum(nb, 1))  # a row without items has every bin empty
     i = np.arange(1, n_bins)
-    first = i * (n[:, None] // safe) + np.minimum(i, n[:, None] % safe)  # each run's first item
-    below = counts.holding(rows, np.clip(first - 1, 0, np.maximum(n - 1, 0)[:, None]))
-    cut = np.searchsorted(level, level[np.minimum(below, level.size - 1)], side="right")
-    cut[i >= nb[:, None]] = level.size  # rows with fewer items than bins
-    edge = np.full((rows.size, 1), level.size)
-    return np.hstack([np.zeros_like(edge), cut, edge])
+    last = np.maximum(i * size + np.minimum(i, extra) - 1, 0)  # the last item of each run but the last
+    bounds = np.empty((rows.size, n_bins + 1), dtype=np.int64)
+    bounds[:, 0], bounds[:, -1] = 0, k
+    bounds[:, 1:-1] = np.where(i < nb, ends[np.minimum(counts.holding(rows, last), k - 1)], k)
+    return bounds
 
 
 def bin_sums(p: np.ndarray, w, n_bins: int, strategy: str, *values: np.ndarray) -> list[np.ndarray]:
@@ -100,7 +101,7 @@ def bin_sums(p: np.ndarray, w, n_bins: int, strategy: str, *values: np.ndarray) 
         idx, slots = assign_bins(p, n_bins, strategy)
         return binned_sums(w, idx, slots, *values)
     rows, items = np.arange(w.shape[0]), running_counts(w)
-    bounds = quantile_bounds(distinct_levels(p), items, n_bins, rows)
+    bounds = quantile_bounds(level_ends(p), items, n_bins, rows)
     return [items.per_bin(rows, bounds).astype(np.float64), *segment_sums(w, bounds, *values)]
 
 
@@ -109,7 +110,7 @@ def binned(p: np.ndarray, y: np.ndarray, w, *, n_bins: int, strategy: str):
     if w is None or strategy != "quantile":
         return bin_sums(p, w, n_bins, strategy, p, y)
     rows, items = np.arange(w.shape[0]), running_counts(w)
-    bounds = quantile_bounds(distinct_levels(p), items, n_bins, rows)
+    bounds = quantile_bounds(level_ends(p), items, n_bins, rows)
     (sp,) = segment_sums(w, bounds, p)
     return items.per_bin(rows, bounds).astype(np.float64), sp, running_counts(w, y).per_bin(rows, bounds).astype(np.float64)
 

@@ -19,7 +19,8 @@ from calibench.metrics._inputs import (
     check_choice,
     check_inputs,
     check_positive_int,
-    distinct_levels,
+    level_bounds,
+    level_ends,
     running_counts,
     segment_sums,
     sort_items,
@@ -128,40 +129,44 @@ def ece_debiased_l1(p, y, *, n_bins: int = 10) -> float:
 def ece_sweep_w(p, y, w, *, norm: str = "l1", max_bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Weighted form of :func:`ece_sweep`; returns (error, chosen number of bins) per replicate.
 
-    Each b of the sweep reads the bins' item and outcome counts off running counts computed
-    once (integers, so the monotonicity test is exact), at O(b log K) per replicate instead
-    of a pass over the atoms; the error is computed once, at each replicate's chosen b.
+    Each b of the sweep reads the bins' item and outcome counts off running counts (integers,
+    so the monotonicity test is exact), at O(b log K) per replicate instead of a pass over
+    the atoms; the confidence sums are taken once, at each replicate's chosen b.
     """
     p, y = sort_items(p, y, w)
     weights = np.ones((1, p.size)) if w is None else w
     rows = np.arange(weights.shape[0])
-    level = distinct_levels(p)
+    ends = level_ends(p)
     items, right = running_counts(weights), running_counts(weights, y)
     # each replicate sweeps up to its own item count and its own distinct confidences: the
     # sweep of a resample is the sweep of the items drawn into it, not of all of them
-    per_level = np.diff(items.at(np.searchsorted(level, np.arange(level[-1] + 2))), axis=1)
+    per_level = np.diff(items.at(level_bounds(p)), axis=1)
     limit = np.minimum(items.total, np.count_nonzero(per_level, axis=1))
     if max_bins is not None:
         limit = np.minimum(limit, max_bins)
-    chosen = np.ones(rows.size, dtype=np.int64)
+    best = [(rows, quantile_bounds(ends, items, 1, rows))]  # (replicates, bounds) at each b they passed
     alive = np.ones(rows.size, dtype=bool)
     for b in range(2, int(limit.max()) + 1):
         alive &= b <= limit
         live = np.flatnonzero(alive)
         if live.size == 0:
             break
-        bounds = quantile_bounds(level, items, b, live)
+        bounds = quantile_bounds(ends, items, b, live)
         cnt = items.per_bin(live, bounds)
         with np.errstate(invalid="ignore", divide="ignore"):
             acc = np.where(cnt > 0, right.per_bin(live, bounds) / cnt, np.nan)
         monotone = np.all((acc >= np.fmax.accumulate(acc, axis=1)) | np.isnan(acc), axis=1)
         alive[live[~monotone]] = False
-        chosen[live[monotone]] = b
-    bounds = np.full((rows.size, int(chosen.max()) + 1), p.size)  # bins past a row's b stay empty
-    for b in np.unique(chosen):
-        at = rows[chosen == b]
-        bounds[at, : b + 1] = quantile_bounds(level, items, int(b), at)
-    cnt, sp, sy = segment_sums(weights, bounds, None, p, y)
+        if monotone.any():
+            best.append((live[monotone], bounds[monotone]))
+    chosen = np.ones(rows.size, dtype=np.int64)
+    for at, bounds in best:  # later b override earlier ones
+        chosen[at] = bounds.shape[1] - 1
+    final = np.full((rows.size, int(chosen.max()) + 1), p.size)  # bins past a row's b stay empty
+    for at, bounds in best:
+        final[at, : bounds.shape[1]] = bounds
+    (sp,) = segment_sums(weights, final, p)
+    cnt, sy = items.per_bin(rows, final), right.per_bin(rows, final)
     return _error_from_bins(cnt, sp, sy, norm), chosen
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import digamma
 
 from calibench.errors import CalibenchError
-from calibench.metrics._inputs import check_inputs, distinct_levels, running_counts, sort_items
+from calibench.metrics._inputs import check_inputs, distinct_levels, level_bounds, running_counts, sort_items
 
 
 def _tallies(p, y, w):
@@ -24,8 +24,7 @@ def _tallies(p, y, w):
     """
     p, y = sort_items(p, y, w)
     weights = np.ones((1, p.size)) if w is None else w
-    level = distinct_levels(p)
-    bounds = np.searchsorted(level, np.arange(level[-1] + 2))
+    bounds = level_bounds(p)
     return running_counts(weights).at(bounds), running_counts(weights, y).at(bounds)
 
 
@@ -59,16 +58,16 @@ def _harmonic(x: np.ndarray) -> np.ndarray:
 def aurc_w(p, y, w) -> np.ndarray:
     items, right = _tallies(p, y, w)
     wrong = items - right
-    m, e = np.diff(items, axis=1), np.diff(wrong, axis=1)
     n = items[:, -1] - items[:, 0]
-    # per level: the items and errors above it, and the items at or above it
-    above = items[:, -1:] - items[:, 1:]
-    at_or_above = items[:, -1:] - items[:, :-1]
-    errors_above = wrong[:, -1:] - wrong[:, 1:]
-    rate = e / np.maximum(m, 1)  # 0 where a level has no items (nor errors)
-    h = _harmonic(np.arange(int(n.max()) + 1))  # counts are whole numbers: H from a table
+    # column l: the items (errors) at level l or above; column l + 1: those above it
+    items_from = items[:, -1:] - items
+    h = _harmonic(np.arange(int(n.max()) + 1))[items_from]  # counts are whole numbers: H from a table
+    items_from = items_from.astype(np.float64)
+    errors_from = (wrong[:, -1:] - wrong).astype(np.float64)
+    above, errors_above = items_from[:, 1:], errors_from[:, 1:]
+    rate = (errors_from[:, :-1] - errors_above) / np.maximum(items_from[:, :-1] - above, 1)  # 0 where a level is empty
     # sum over k in (a, a + m] of (E_a + (k - a) r) / k, in closed form
-    part = np.einsum("ij,ij->i", errors_above - above * rate, h[at_or_above] - h[above])
+    part = np.einsum("ij,ij->i", errors_above - above * rate, h[:, :-1] - h[:, 1:])
     with np.errstate(invalid="ignore", divide="ignore"):
         return (part + wrong[:, -1] - wrong[:, 0]) / n
 
@@ -91,7 +90,7 @@ def accuracy_at_coverage_w(p, y, w, *, coverage: float = 0.5) -> np.ndarray:
     weights = np.ones((1, p.size)) if w is None else w
     items, right = running_counts(weights), running_counts(weights, y)
     level = distinct_levels(p)
-    starts = np.searchsorted(level, np.arange(level[-1] + 2))
+    starts = level_bounds(p)
     rows = np.arange(weights.shape[0])
     n = items.total[:, None]
     k = coverage * n

@@ -29,7 +29,8 @@ def _grid_size(sigma: np.ndarray) -> np.ndarray:
     return np.maximum(2000, np.round(20 / sigma)).astype(np.int64) // 2 + 1  # np.round halves to even, as round()
 
 
-def _kernel(sigma: float, size: int) -> np.ndarray:
+def _kernel(sigma, size: int) -> np.ndarray:
+    """The Gaussian kernel on ``size`` points, one row per bandwidth when ``sigma`` is a column (S, 1)."""
     t = np.linspace(0, 1, size)
     return np.exp(-(t - 0.5) * (t - 0.5) / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
 
@@ -102,7 +103,7 @@ def _kernel_spectra(sigmas: np.ndarray, size: int) -> np.ndarray:
     period 2 (size - 1), where the linear one through the FFT needs about twice the length.
     """
     placed = np.zeros((sigmas.size, 2 * (size - 1)))
-    placed[:, :size] = np.stack([_kernel(float(s), size) for s in sigmas])
+    placed[:, :size] = _kernel(sigmas[:, None], size)
     return np.fft.rfft(np.roll(placed, -(size // 2), axis=1), axis=1)
 
 
