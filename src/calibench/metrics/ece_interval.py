@@ -34,10 +34,12 @@ from functools import partial
 
 import numpy as np
 
+from calibench.errors import CalibenchError
 from calibench.metrics._inputs import check_inputs, check_positive_int
-from calibench.metrics.bootstrap import Estimate, _check_options, bootstrap_ci
+from calibench.metrics.bootstrap import Estimate, bootstrap_ci
 from calibench.metrics.calibration_error import ece_w
 from calibench.metrics.noise_floor import calibrated_scores
+
 
 @dataclass(frozen=True)
 class CalibrationTest:
@@ -67,7 +69,8 @@ def calibration_test(p, y, *, n_bins: int = 10, n_sims: int = 1000, level: float
     """
     check_positive_int("n_bins", n_bins)
     check_positive_int("n_sims", n_sims)
-    _check_options(1, level, "percentile")
+    if not 0 < level < 1:
+        raise CalibenchError(f"level must lie in (0, 1), got {level!r}")
     p, y = check_inputs(p, y)
     ece = partial(ece_w, n_bins=n_bins)
     scores = calibrated_scores(p, n=p.size, metric=ece, n_sims=n_sims, seed=seed)
