@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from calibench.cli import main
-from calibench.report import headline, markdown, reliability_data, render_html, rows, write_report
+from calibench.report import headline, markdown, reliability_data, render_html, rows
 from calibench import metrics
 from calibench.report.figures import plot_trends, risk_coverage_data, trend_data
 from calibench.report.format import estimate, gap_estimate
