@@ -5,8 +5,12 @@ Usage: python benchmarks/bench_metrics.py [--quick]
 Run by ``make bench`` in .venv-golden, which holds the peers (scikit-learn, netcal,
 relplot, uncertainty-calibration, torchmetrics); a peer that is not installed is skipped.
 One thread everywhere. Confidences are stated percentages on a 5% grid, as verbalized
-confidences are; n = 300 (the reference study), 14,042 (all of MMLU) and 10^6. Prints
-medians and each time as a ratio to calibench's.
+confidences are, or continuous (uniform), as letter probabilities are; outcomes are
+Bernoulli(p - 0.12). n = 300 (the reference study), 14,042 (all of MMLU) and 10^6.
+
+Every comparison is timed interleaved (A, B, A, B, ...: each gets the same repeats under
+the same machine load) and reported as medians with each time as a ratio to calibench's;
+the targets of issue 14 are printed with their ratios at the end.
 """
 
 from __future__ import annotations
@@ -28,13 +32,15 @@ from calibench import metrics  # noqa: E402
 warnings.filterwarnings("ignore")
 
 
-def median_s(fn, repeats: int) -> float:
-    times = []
+def interleaved(fns: dict, repeats: int) -> dict[str, list[float]]:
+    """Each function's times over ``repeats`` rounds, one call of each per round, in turn."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
 
 
 def data(n: int, seed: int = 0, grid: bool = True):
@@ -53,8 +59,18 @@ def numpy_ece(p, y, n_bins=10):
     return np.abs(sp - sy).sum() / p.size
 
 
+def numpy_bootstrap(p, y, n_boot: int = 1000, seed: int = 0):
+    """The floor for a bootstrap: a loop over resamples drawn item by item, each scored by ``numpy_ece``."""
+    rng = np.random.default_rng(seed)
+    out = np.empty(n_boot)
+    for b in range(n_boot):
+        idx = rng.integers(p.size, size=p.size)
+        out[b] = numpy_ece(p[idx], y[idx])
+    return np.quantile(out, [0.025, 0.975])
+
+
 def peers_ece():
-    out = {"numpy bincount (floor)": numpy_ece}
+    out = {}
     try:
         import relplot.metrics
 
@@ -96,56 +112,72 @@ def peers_ece():
     return out
 
 
-def table(title: str, rows: list[tuple[str, float]], reference: str) -> None:
-    base = dict(rows)[reference]
-    print(f"\n{title}")
-    for name, t in rows:
-        print(f"  {name:<34} {t * 1e3:10.2f} ms   {t / base:8.2f}x {reference}")
+def table(title: str, times: dict[str, list[float]], reference: str) -> dict[str, float]:
+    """Print medians, each as a ratio to ``reference``'s, and the range over repeats; return the medians."""
+    med = {name: statistics.median(t) for name, t in times.items()}
+    repeats = len(times[reference])
+    print(f"\n{title} (median of {repeats} interleaved repeats)")
+    for name, t in times.items():
+        spread = f"{min(t) * 1e3:.2f}-{max(t) * 1e3:.2f} ms"
+        print(f"  {name:<38} {med[name] * 1e3:10.2f} ms   {med[name] / med[reference]:8.2f}x {reference}   range {spread}")
+    return med
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, skip the slowest peers at 10^6")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, skip the slowest peers")
     args = parser.parse_args()
     peers = peers_ece()
+    targets = []
 
     for n in (300, 14_042, 1_000_000):
         p, y = data(n)
-        repeats = 5 if n == 1_000_000 else 21
-        rows = [("calibench ece", median_s(lambda: metrics.ece(p, y), repeats))]
-        for name, fn in peers.items():
-            if n == 1_000_000 and args.quick and name == "uncertainty-calibration":
-                continue
-            rows.append((name, median_s(lambda fn=fn: fn(p, y), 3 if n == 1_000_000 else repeats)))
-        table(f"ECE, 10 equal-width bins, n = {n:,} (median)", rows, "calibench ece")
+        fns = {"calibench ece": lambda: metrics.ece(p, y), "numpy bincount (floor)": lambda: numpy_ece(p, y)}
+        slow = n == 1_000_000 and args.quick
+        fns |= {name: (lambda fn=fn: fn(p, y)) for name, fn in peers.items() if not (slow and name == "uncertainty-calibration")}
+        repeats = (5 if args.quick else 15) if n == 1_000_000 else (11 if args.quick else 31)
+        med = table(f"ECE, 10 equal-width bins, n = {n:,}, 5% grid", interleaved(fns, repeats), "calibench ece")
+        if n == 1_000_000:
+            targets.append(("ECE at n = 10^6: calibench / numpy floor", med["calibench ece"] / med["numpy bincount (floor)"], 1.5))
 
-    p, y = data(14_042)
     n_boot = 1000
-    rng = np.random.default_rng(0)
-    index = rng.integers(0, p.size, size=(n_boot, p.size))
+    for grid in (True, False):
+        p, y = data(14_042, grid=grid)
+        kind = "5% grid" if grid else "continuous"
+        fns = {
+            "calibench bootstrap_ci": lambda: metrics.bootstrap_ci(p, y, "ece", n_boot=n_boot),
+            "loop over numpy bincount (floor)": lambda: numpy_bootstrap(p, y, n_boot),
+        }
+        med = table(f"1,000-resample bootstrap CI of ECE, n = 14,042, {kind}", interleaved(fns, 3 if args.quick else 7), "calibench bootstrap_ci")
+        if not grid:
+            targets.append(("bootstrap CI of ECE, continuous: calibench / numpy loop", med["calibench bootstrap_ci"] / med["loop over numpy bincount (floor)"], 1.0))
+        if grid:  # the peers looped over the same resamples, once each (they take seconds)
+            index = np.random.default_rng(0).integers(0, p.size, size=(n_boot, p.size))
+            names = [m for m in ("relplot binnedECE", "netcal", "uncertainty-calibration") if m in peers and not (args.quick and m == "uncertainty-calibration")]
+            loops = {"calibench bootstrap_ci": fns["calibench bootstrap_ci"]}
+            loops |= {f"loop over {m}": (lambda fn=peers[m]: [fn(p[i], y[i]) for i in index]) for m in names}
+            table(f"1,000-resample bootstrap CI of ECE, n = 14,042, {kind}: the peers", interleaved(loops, 1), "calibench bootstrap_ci")
 
-    def loop(fn):
-        return lambda: [fn(p[i], y[i]) for i in index]
-
-    rows = [("calibench bootstrap_ci", median_s(lambda: metrics.bootstrap_ci(p, y, "ece", n_boot=n_boot), 7))]
-    rows.append(("loop over numpy bincount", median_s(loop(numpy_ece), 3)))
-    for name in ("relplot binnedECE", "netcal", "uncertainty-calibration"):
-        if name in peers and not (args.quick and name == "uncertainty-calibration"):
-            rows.append((f"loop over {name}", median_s(loop(peers[name]), 1)))
-    table("1,000-resample bootstrap CI of ECE, n = 14,042 (median)", rows, "calibench bootstrap_ci")
-
-    rows = [("calibench panel (all metrics + CIs)", median_s(lambda: metrics.panel(p, y), 5))]
-    table("The whole panel with 1,000-resample CIs, n = 14,042 (median; target < 1 s)", rows, "calibench panel (all metrics + CIs)")
+    for grid in (True, False):
+        p, y = data(14_042, grid=grid)
+        kind = "5% grid" if grid else "continuous"
+        times = interleaved({"calibench panel (all metrics + CIs)": lambda: metrics.panel(p, y)}, 3 if args.quick else 7)
+        med = table(f"The whole panel with 1,000-resample CIs, n = 14,042, {kind}", times, "calibench panel (all metrics + CIs)")
+        targets.append((f"panel, {kind}: seconds", med["calibench panel (all metrics + CIs)"], 1.0 if grid else 2.0))
 
     pc, yc = data(1_000_000, grid=False)
-    rows = [("calibench smece", median_s(lambda: metrics.smece(pc, yc), 5))]
+    fns = {"calibench smece": lambda: metrics.smece(pc, yc)}
     try:
         import relplot
 
-        rows.append(("relplot smECE", median_s(lambda: relplot.smECE(pc, yc), 3)))
+        fns["relplot smECE"] = lambda: relplot.smECE(pc, yc)
     except ImportError:
         pass
-    table("smECE with automatic bandwidth, n = 10^6, continuous confidences (median)", rows, "calibench smece")
+    table("smECE with automatic bandwidth, n = 10^6, continuous", interleaved(fns, 3 if args.quick else 7), "calibench smece")
+
+    print("\nTargets (issue 14), medians from this run:")
+    for what, value, limit in targets:
+        print(f"  {what:<58} {value:6.2f}   target <= {limit:g}: {'met' if value <= limit else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ random equal blocks).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import partial
 
@@ -75,6 +76,17 @@ class _Design:
             np.add.at(self.group_atoms, (g, self.item_atom), 1.0)
 
     def draw(self, rng: np.random.Generator, rows: int) -> np.ndarray:
+        """``rows`` rows of counts (R, K)."""
+        return np.concatenate(list(self.draw_blocks(rng, rows)))
+
+    def draw_blocks(self, rng: np.random.Generator, rows: int) -> Iterator[np.ndarray]:
+        """The rows of :meth:`draw`, block by block as ``evaluate_many`` takes them: the same
+        random stream, without holding all R x K counts at once."""
+        step = max(1, _CHUNK_CELLS // self.counts.size)
+        for start in range(0, rows, step):
+            yield self._draw(rng, min(step, rows - start))
+
+    def _draw(self, rng: np.random.Generator, rows: int) -> np.ndarray:
         if self.group_atoms is not None:
             n_groups = self.group_atoms.shape[0]
             picks = rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=rows)
@@ -82,15 +94,11 @@ class _Design:
         k = self.counts.size
         if k * 4 < self.n:  # few distinct pairs: one multinomial per row is cheapest
             return rng.multinomial(self.n, self.counts / self.n, size=rows).astype(np.float64)
-        # Items drawn with replacement, counted row by row: a bincount over K bins stays in
-        # cache, where one over rows * K scatters across memory. Blocks of rows draw the same
-        # stream as one call.
+        # items drawn with replacement, counted row by row: a bincount over K bins stays in
+        # cache, where one over rows * K scatters across memory
         out = np.empty((rows, k))
-        block = max(1, _CHUNK_CELLS // self.n)
-        for start in range(0, rows, block):
-            drawn = self.item_atom[rng.integers(0, self.n, size=(min(block, rows - start), self.n))]
-            for row, atoms in enumerate(drawn, start):
-                out[row] = np.bincount(atoms, minlength=k)
+        for row, atoms in enumerate(self.item_atom[rng.integers(0, self.n, size=(rows, self.n))]):
+            out[row] = np.bincount(atoms, minlength=k)
         return out
 
     def jackknife(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -127,20 +135,26 @@ def evaluate(metric: WeightedMetric, p: np.ndarray, y: np.ndarray, w: np.ndarray
     return evaluate_many({"metric": metric}, p, y, w)["metric"]
 
 
-def evaluate_many(metrics: dict[str, WeightedMetric], p: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
-    """Weighted metrics over replicate rows ``w`` (R, K), with the atoms sorted by p then y.
+def evaluate_many(metrics: dict[str, WeightedMetric], p: np.ndarray, y: np.ndarray, w) -> dict[str, np.ndarray]:
+    """Weighted metrics over replicate rows of counts over atoms ``p``, ``y`` (K,).
 
-    Rows go in blocks that bound memory and stay in cache, every metric on one block before
-    the next, so that the metrics share what they compute alike on it (``running_counts``).
+    ``w`` is an (R, K) array of rows, or an iterable of blocks of rows (``_Design.draw_blocks``).
+    The rows go in blocks that bound memory and stay in cache, every metric on one block
+    before the next, so that the metrics share what they compute alike on it
+    (``running_counts``). Metrics see the atoms sorted by p, then y.
     """
+    order = None
     if not np.all((p[1:] > p[:-1]) | ((p[1:] == p[:-1]) & (y[1:] >= y[:-1]))):  # a design's atoms already are
         order = np.lexsort((y, p))
-        p, y, w = p[order], y[order], w[:, order]
-    step = max(1, _CHUNK_CELLS // max(1, p.size))
+        p, y = p[order], y[order]
+    blocks = w
+    if isinstance(w, np.ndarray):
+        step = max(1, _CHUNK_CELLS // max(1, p.size))
+        blocks = (w[start : start + step] for start in range(0, w.shape[0], step))
     _recycle_block_memory()
     values: dict[str, list] = {name: [] for name in metrics}
-    for start in range(0, w.shape[0], step):
-        block = w[start : start + step]
+    for block in blocks:
+        block = block if order is None else block[:, order]
         for name, metric in metrics.items():
             values[name].append(metric(p, y, block))
     return {name: np.concatenate(parts) for name, parts in values.items()}
@@ -206,8 +220,9 @@ def bootstrap_many(
     """Several metrics over the same resamples (validated inputs); used by the panel."""
     design = _Design([p, y], groups)
     ap, ay = design.atoms
-    weights, jack = _resamples(design, n_boot, seed, method)
-    boot = evaluate_many(metrics, ap, ay, weights)
+    rng = np.random.default_rng(seed)  # as _resamples: the rows, then the jackknife
+    boot = evaluate_many(metrics, ap, ay, design.draw_blocks(rng, n_boot))
+    jack = design.jackknife(rng) if method == "bca" else None
     return {name: _estimate(partial(evaluate, metric, ap, ay), boot[name], design, jack, level, method) for name, metric in metrics.items()}
 
 

@@ -46,12 +46,11 @@ def ece_w(p, y, w, *, n_bins: int = 10, strategy: str = "uniform", norm: str = "
     """Weighted form of :func:`ece` (see :mod:`calibench.metrics._inputs`)."""
     p, y = sort_items(p, y, w) if strategy != "uniform" else (p, y)
     if norm == "l1":  # sum_b |sum_{i in b} (p_i - y_i)| / n needs one sum per bin, not three
-        residual = p - y
         if w is None:
-            idx, slots = assign_bins(p, n_bins, strategy)
-            (diff,) = binned_value_sums(idx, slots, residual)
+            idx, slots = assign_bins(p, n_bins, strategy)  # first: its temporaries are freed before p - y
+            (diff,) = binned_value_sums(idx, slots, p - y)
             return np.abs(diff).sum(axis=1) / p.size
-        cnt, diff = bin_sums(p, w, n_bins, strategy, residual)
+        cnt, diff = bin_sums(p, w, n_bins, strategy, p - y)
         return np.abs(diff).sum(axis=1) / cnt.sum(axis=1)
     cnt, sp, sy = binned(p, y, w, n_bins=n_bins, strategy=strategy)
     return _error_from_bins(cnt, sp, sy, norm)

@@ -6,6 +6,7 @@ scores ECE > 0. The floor says whether a measured value is distinguishable from 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ from calibench.metrics._inputs import check_confidences, check_positive_int
 from calibench.metrics.bootstrap import evaluate
 from calibench.metrics.registry import WeightedMetric, resolve
 
-_DRAW_CELLS = 1_000_000  # items drawn at once, to bound memory
+_BLOCK_CELLS = 500_000  # simulations x atoms drawn at once (the bootstrap's block size)
 
 
 @dataclass(frozen=True)
@@ -74,19 +75,31 @@ def calibrated_scores(values: np.ndarray, *, n: int, metric: WeightedMetric, n_s
     # atoms (level, 0) and (level, 1), interleaved so that they stay sorted by p then y
     atom_p = np.repeat(levels, 2)
     atom_y = np.tile([0.0, 1.0], levels.size)
-    weights = np.empty((n_sims, 2 * levels.size))
-    if levels.size * 4 < n:  # few distinct confidences: a multinomial and binomials per simulation
+    # a binomial per level and simulation costs several times an item drawn: the multinomial
+    # while that stays cheap or the levels are few against n, items otherwise
+    if levels.size * 4 < n or levels.size * n_sims <= 1_000_000:
         drawn = rng.multinomial(n, freq / values.size, size=n_sims)
         right = rng.binomial(drawn, levels)
+        weights = np.empty((n_sims, 2 * levels.size))
         weights[:, 0::2] = drawn - right
         weights[:, 1::2] = right
         return evaluate(metric, atom_p, atom_y, weights)
-    # Many (continuous confidences): the same distribution, drawn item by item, is several
-    # times faster than a binomial per level; counted per simulation, as the bootstrap does.
-    block = max(1, _DRAW_CELLS // n)
-    for start in range(0, n_sims, block):
-        level = value_level.reshape(-1)[rng.integers(0, values.size, size=(min(block, n_sims - start), n))]
-        atom = 2 * level + (rng.random(level.shape) < levels[level])
-        for row, atoms in enumerate(atom, start):
-            weights[row] = np.bincount(atoms, minlength=weights.shape[1])
-    return evaluate(metric, atom_p, atom_y, weights)
+    return evaluate(metric, atom_p, atom_y, _drawn_items(rng, value_level.reshape(-1), levels, n, n_sims))
+
+
+def _drawn_items(rng: np.random.Generator, value_level: np.ndarray, levels: np.ndarray, n: int, n_sims: int) -> Iterator[np.ndarray]:
+    """The simulations drawn item by item, in blocks of rows of counts over the atoms.
+
+    The same distribution as the multinomial: each row draws n of the values (their levels
+    ``value_level``) with replacement and an outcome for each, counted row by row as the
+    bootstrap does; the blocks are evaluated as they come, never all held at once.
+    """
+    width = 2 * levels.size
+    step = max(1, _BLOCK_CELLS // width)
+    for start in range(0, n_sims, step):
+        level = value_level[rng.integers(0, value_level.size, size=(min(step, n_sims - start), n))]
+        atoms = 2 * level + (rng.random(level.shape) < levels[level])
+        counts = np.empty((atoms.shape[0], width))
+        for row, drawn in enumerate(atoms):
+            counts[row] = np.bincount(drawn, minlength=width)
+        yield counts
