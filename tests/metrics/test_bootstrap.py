@@ -32,6 +32,47 @@ def test_vectorised_bootstrap_equals_a_loop_over_the_same_resamples():
             assert batch[r] == pytest.approx(single, abs=1e-9), name
 
 
+def draw_sample(kind, n, rng):
+    if kind == "grid":
+        p = rng.choice(np.arange(40, 101, 5), n) / 100
+    elif kind == "ties":
+        p = np.round(rng.uniform(size=n), 2)
+    else:
+        p = rng.uniform(size=n)
+    return p, (rng.uniform(size=n) < np.clip(p - 0.12, 0, 1)).astype(float)
+
+
+@pytest.mark.parametrize("kind", ["grid", "continuous", "ties"])
+def test_every_metric_of_weight_rows_equals_the_metric_of_each_expanded_resample(kind):
+    from calibench.metrics.bootstrap import _Design, evaluate_many
+    from calibench.metrics.registry import weighted_metrics
+
+    p, y = draw_sample(kind, 400, np.random.default_rng(6))
+    design = _Design([p, y])
+    ap, ay = design.atoms
+    w = np.vstack([design.draw(np.random.default_rng(2), 12), design.jackknife(np.random.default_rng(3))[0][:4]])
+    table = weighted_metrics()
+    batch = evaluate_many(table, ap, ay, w)
+    for r, row in enumerate(w.astype(int)):
+        items_p, items_y = np.repeat(ap, row), np.repeat(ay, row)
+        order = np.random.default_rng(r).permutation(items_p.size)  # plain items come in any order
+        for name, metric in table.items():
+            single = metric(items_p[order], items_y[order], None)[0]
+            assert batch[name][r] == pytest.approx(single, abs=1e-9, nan_ok=True), (name, r)
+
+
+def test_blocks_of_rows_are_the_draw_of_all_rows():
+    from calibench.metrics.bootstrap import _Design
+
+    p, y = draw_sample("continuous", 300, np.random.default_rng(1))
+    design = _Design([p, y])
+    rng = np.random.default_rng(5)
+    items = design.item_atom[rng.integers(0, 300, size=(50, 300))]
+    expected = np.stack([np.bincount(row, minlength=design.counts.size) for row in items])
+    np.testing.assert_array_equal(design.draw(np.random.default_rng(5), 50), expected)
+    np.testing.assert_array_equal(np.concatenate(list(design.draw_blocks(np.random.default_rng(5), 50))), expected)
+
+
 def test_seeded_and_covering():
     p, y = sample()
     a = metrics.bootstrap_ci(p, y, "ece", seed=3)

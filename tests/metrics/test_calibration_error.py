@@ -103,3 +103,58 @@ def test_each_bootstrap_replicate_of_ece_sweep_is_ece_sweep_of_its_resample():
     got = ece_sweep_w(p, y, w)[0]
     want = [metrics.ece_sweep(np.repeat(p, row), np.repeat(y, row)) for row in w]
     np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+def sweep_written_out(p, y):
+    """ECE_sweep from its definition: the items sorted, np.array_split runs, each cut moved past
+    the tied confidences of the run below it (uncertainty-calibration's cut at the midpoint)."""
+    order = np.argsort(p, kind="stable")
+    p, y = p[order], y[order]
+    best = abs(p.sum() - y.sum()) / p.size
+    for b in range(2, min(p.size, np.unique(p).size) + 1):
+        last_below = np.array([run[-1] for run in np.array_split(p, b)[:-1]])
+        bins = np.searchsorted(last_below, p, side="left")  # a value equal to a cut goes below it
+        full = [j for j in range(b) if np.any(bins == j)]
+        acc = [y[bins == j].mean() for j in full]
+        if any(later < earlier for earlier, later in zip(acc, acc[1:])):
+            break
+        best = sum(abs(p[bins == j].sum() - y[bins == j].sum()) for j in full) / p.size
+    return best
+
+
+@pytest.mark.parametrize("kind", ["grid", "continuous"])
+def test_sweep_of_weight_rows_equals_the_definition_on_each_resample(kind):
+    from calibench.metrics.calibration_error import ece_sweep_w
+
+    rng = np.random.default_rng(11)
+    n = 80
+    p = np.sort(rng.choice(np.arange(40, 101, 5), n) / 100 if kind == "grid" else rng.uniform(size=n))
+    y = (rng.uniform(size=n) < p - 0.1).astype(float)
+    w = rng.multinomial(n, np.full(n, 1 / n), size=30).astype(float)
+    got = ece_sweep_w(p, y, w)[0]
+    want = [sweep_written_out(np.repeat(p, row.astype(int)), np.repeat(y, row.astype(int))) for row in w]
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    assert metrics.ece_sweep(p, y) == pytest.approx(sweep_written_out(p, y), abs=1e-12)
+
+
+def test_sweep_bins_and_range_differ_from_the_reference_code_as_documented():
+    from calibench.metrics.calibration_error import ece_sweep_w
+
+    # n = 10: calibench's 4 bins hold 3, 3, 2, 2 items (np.array_split) and are monotone, 5 are
+    # not, so ECE_sweep is the 4-bin quantile ECE, 0.2. Roelofs et al.'s floor(i b / n) bins
+    # hold 3, 2, 3, 2 items, are not monotone at b = 4, and their code returns 3 bins' 0.24.
+    p = np.round(np.linspace(0.05, 0.95, 10), 2)
+    y = np.array([0, 0, 0, 1, 0, 0, 1, 0, 0, 1.0])
+    value, chosen = ece_sweep_w(p, y, None)
+    assert chosen[0] == 4 and value[0] == pytest.approx(0.2, abs=1e-12)
+    assert value[0] == pytest.approx(metrics.ece(p, y, n_bins=4, strategy="quantile"), abs=1e-12)
+    # perfectly separated: every b is monotone, and the sweep reaches one bin per item (the reference stops at n - 1)
+    p = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.8])
+    y = np.array([0, 0, 0, 1, 1, 1.0])
+    value, chosen = ece_sweep_w(p, y, None)
+    assert chosen[0] == 6 and value[0] == pytest.approx(np.abs(p - y).mean(), abs=1e-12)
+    # tied confidences stay in one bin: two distinct values allow two bins at most
+    p = np.array([0.6] * 5 + [0.9] * 5)
+    y = np.array([0, 0, 1, 1, 1, 1, 1, 1, 1, 0.0])
+    value, chosen = ece_sweep_w(p, y, None)
+    assert chosen[0] == 2 and value[0] == pytest.approx(metrics.ece(p, y, strategy="distinct"), abs=1e-12)

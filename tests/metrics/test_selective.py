@@ -70,3 +70,24 @@ def test_selective_metrics_ignore_input_order(data, rnd):
     a, b = metrics.auroc(p, y), metrics.auroc(p[order], y[order])
     assert (np.isnan(a) and np.isnan(b)) or a == pytest.approx(b, abs=1e-12)
     assert 0 <= metrics.aurc(p, y) <= 1
+
+
+def test_selective_metrics_of_weight_rows_equal_their_definitions_on_each_resample():
+    from calibench.metrics.selective import accuracy_at_coverage_w, aurc_w, auroc_w
+
+    rng = np.random.default_rng(9)
+    n = 200
+    p = np.sort(rng.uniform(size=n))  # continuous: a resample's ties repeat one item, so their order is moot
+    y = (rng.uniform(size=n) < p).astype(float)
+    w = rng.multinomial(n, np.full(n, 1 / n), size=20).astype(float)
+    got_auroc, got_aurc, got_half = auroc_w(p, y, w), aurc_w(p, y, w), accuracy_at_coverage_w(p, y, w, coverage=0.45)
+    for r, row in enumerate(w.astype(int)):
+        ip, iy = np.repeat(p, row), np.repeat(y, row)
+        pos, neg = ip[iy == 1], ip[iy == 0]
+        wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+        assert got_auroc[r] == pytest.approx(wins / (pos.size * neg.size), abs=1e-12)
+        ys = iy[np.argsort(-ip, kind="stable")]
+        assert got_aurc[r] == pytest.approx(aurc_of_order(ys), abs=1e-12)
+        k = 0.45 * n
+        right = ys[: int(k)].sum() + (k - int(k)) * ys[int(k)]
+        assert got_half[r] == pytest.approx(right / k, abs=1e-12)

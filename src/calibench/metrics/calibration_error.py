@@ -173,11 +173,25 @@ def ece_sweep(p, y, *, norm: str = "l1", max_bins: int | None = None) -> float:
     """ECE_sweep (Roelofs et al. 2022): equal-mass ECE at the largest monotone bin count.
 
     Sweeps b = 1, 2, ... equal-mass bins and stops before the first b whose bin accuracies,
-    in order of confidence, are not non-decreasing; returns the error at the last monotone
-    b. The bins are calibench's "quantile" bins, which keep tied confidences together (the
-    paper splits by rank, which on verbalized 5%-grid data would put identical confidences
-    in different bins). The sweep goes up to the number of distinct confidences (more bins
-    add no resolution; on continuous data this is n, as in the paper), or ``max_bins``.
+    in order of confidence, are not non-decreasing (a bin's accuracy below the one before);
+    returns the error at the last monotone b. Two choices differ from the authors' reference
+    code (google-research ``caltrain/calibration_metrics.py``, ``em_monotonic_sweep``):
+
+    - Bins. calibench uses its "quantile" bins, those of ``ece(strategy="quantile")``: the
+      sorted items split into b runs of n // b or n // b + 1, the longer runs first
+      (``np.array_split``), and a cut never splits tied confidences (the tie goes below it,
+      so on tied data bins merge). The reference puts the item of rank i (0-based, after
+      ``np.argsort``) in bin floor(i b / n), which spreads the longer runs out (n = 10, b = 4:
+      3, 2, 3, 2 items against calibench's 3, 3, 2, 2) and splits tied confidences in
+      whatever order the sort left them: on 5%-grid stated confidences identical values
+      would land in different bins.
+    - Range. calibench sweeps up to the number of distinct confidences (more bins add no
+      resolution), which on continuous data is n, or ``max_bins``; the reference sweeps
+      b = 2, ..., n - 1, so it never reaches one bin per item, where perfectly separated
+      data take calibench.
+
+    The stopping rule and the error at the chosen b (``norm``; the reference's class
+    defaults to L2, calibench to L1) are the same.
     """
     check_choice("norm", norm, NORMS)
     if max_bins is not None:
