@@ -231,3 +231,12 @@ def running_counts(w: np.ndarray, y: np.ndarray | None = None) -> RunningCounts:
     counts = RunningCounts(w if y is None else w * y)
     _last[y is None] = (w, y, counts)
     return counts
+
+
+def item_and_right_counts(y: np.ndarray, w) -> tuple[RunningCounts, RunningCounts]:
+    """Running counts of the items and of the right answers: shared across metrics for weight
+    rows (``running_counts``), fresh for plain items (w None), which nothing else shares."""
+    if w is None:
+        ones = np.ones((1, y.size))
+        return RunningCounts(ones), RunningCounts(ones * y)
+    return running_counts(w), running_counts(w, y)

@@ -20,8 +20,8 @@ from calibench.metrics._inputs import (
     check_inputs,
     check_positive_int,
     level_bounds,
+    item_and_right_counts,
     level_ends,
-    running_counts,
     segment_sums,
     sort_items,
 )
@@ -136,7 +136,7 @@ def ece_sweep_w(p, y, w, *, norm: str = "l1", max_bins: int | None = None) -> tu
     weights = np.ones((1, p.size)) if w is None else w
     rows = np.arange(weights.shape[0])
     ends = level_ends(p)
-    items, right = running_counts(weights), running_counts(weights, y)
+    items, right = item_and_right_counts(y, w)
     # each replicate sweeps up to its own item count and its own distinct confidences: the
     # sweep of a resample is the sweep of the items drawn into it, not of all of them
     per_level = np.diff(items.at(level_bounds(p)), axis=1)

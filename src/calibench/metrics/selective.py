@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import digamma
 
 from calibench.errors import CalibenchError
-from calibench.metrics._inputs import check_inputs, distinct_levels, level_bounds, running_counts, sort_items
+from calibench.metrics._inputs import check_inputs, distinct_levels, item_and_right_counts, level_bounds, sort_items
 
 
 def _tallies(p, y, w):
@@ -23,9 +23,9 @@ def _tallies(p, y, w):
     column minus column l counts the items at level l or above.
     """
     p, y = sort_items(p, y, w)
-    weights = np.ones((1, p.size)) if w is None else w
+    items, right = item_and_right_counts(y, w)
     bounds = level_bounds(p)
-    return running_counts(weights).at(bounds), running_counts(weights, y).at(bounds)
+    return items.at(bounds), right.at(bounds)
 
 
 def auroc_w(p, y, w) -> np.ndarray:
@@ -87,11 +87,10 @@ def aurc(p, y) -> float:
 
 def accuracy_at_coverage_w(p, y, w, *, coverage: float = 0.5) -> np.ndarray:
     p, y = sort_items(p, y, w)
-    weights = np.ones((1, p.size)) if w is None else w
-    items, right = running_counts(weights), running_counts(weights, y)
+    items, right = item_and_right_counts(y, w)
     level = distinct_levels(p)
     starts = level_bounds(p)
-    rows = np.arange(weights.shape[0])
+    rows = np.arange(items.total.size)
     n = items.total[:, None]
     k = coverage * n
     # the cut lies in the level holding item n - k, counting up from the least confident:
