@@ -116,8 +116,8 @@ def parse_section(r: Results, items: list[dict]) -> list[str]:
 def noise_section(r: Results) -> list[str]:
     out = ["", "## Sample size, the calibration test and the intervals", "",
            "The plug-in ECE (the reference study's number) is biased upward at these n; the headline ECE is bin-debiased, "
-           "and its 95% interval starts at 0 unless a consistency-resampling test rejects perfect calibration "
-           "(docs/statistics.md measures its coverage).", ""]
+           "and its 95% interval starts at 0 unless a consistency-resampling test rejects perfect calibration and ends "
+           "at the plug-in's upper percentile (docs/statistics.md measures its coverage).", ""]
     for m in ordered_models(r):
         for p in m.protocols:
             if p.panel is None:

@@ -63,7 +63,9 @@ def test_interval_low_end_follows_the_test():
     calibrated = (rng.uniform(size=300) < p).astype(float)
     est, test = metrics.ece_interval(p, calibrated, n_boot=300, n_sims=300)
     assert not test.rejected and est.low == 0.0 and est.high > est.value > 0
-    assert "low end 0 unless calibration is rejected" in est.method
+    assert "0 unless calibration is rejected" in est.method
+    plug_in = metrics.bootstrap_ci(p, calibrated, "ece", n_boot=300)
+    assert est.high == pytest.approx(plug_in.high)  # the high end is the plug-in's upper percentile
     far = (rng.uniform(size=300) < 0.55 * p).astype(float)
     est, test = metrics.ece_interval(p, far, n_boot=300, n_sims=300)
     assert test.rejected and 0 < est.low <= est.value <= est.high

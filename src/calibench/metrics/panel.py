@@ -95,7 +95,7 @@ def panel(
     scores = calibrated_scores(p, n=p.size, metric=table["ece"], n_sims=noise_sims, seed=seed)
     floor = NoiseFloor("ece", int(p.size), float(scores.mean()), float(np.quantile(scores, 0.95)), 0.95, noise_sims)
     test = test_from_scores(estimates["ece"].value, scores, level)
-    estimates["ece_debiased_l1"] = with_test(estimates["ece_debiased_l1"], test)
+    estimates["ece_debiased_l1"] = with_test(estimates["ece_debiased_l1"], estimates["ece"], test)
     _, sigma = smece_w(p, y, None)
     _, sweep_bins = ece_sweep_w(p, y, None)
     return Panel(

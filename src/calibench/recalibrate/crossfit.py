@@ -125,8 +125,8 @@ def compare(p, y, q, *, n_boot: int = 1000, seed: int = 0, n_bins: int = 10) -> 
     """Before (p) and after (q) on the same items: the headline ECE, the plug-in ECE, Brier and
     its parts, AUROC, each with its CI.
 
-    The headline ECE is the bin-debiased one with its interval (low end 0 unless calibration is
-    rejected; :func:`calibench.metrics.ece_interval`), so that an ECE near 0 after
+    The headline ECE is the bin-debiased one with its interval (:func:`calibench.metrics.ece_interval`:
+    low end 0 unless calibration is rejected), so that an ECE near 0 after
     recalibration does not get an interval collapsed onto it. Recalibration should move the
     reliability term of the Brier score, not the resolution.
     """

@@ -11,7 +11,7 @@ from calibench.study.results import ModelResult, ProtocolResult, Results
 COLUMNS = ("Model", "Protocol", "n", "Acc", "Conf", "Gap", "ECE", "ECE plug-in", "Brier", "AUROC", "Parse")
 HEADLINE_ECE = "ece_debiased_l1"
 CAPTION = ("complete-case (unparsed answers dropped). ECE: bin-debiased, with its 95% interval (low end 0 unless "
-           "a consistency test rejects perfect calibration); ECE plug-in: the reference study's estimator (10 bins), "
+           "a consistency test rejects perfect calibration, high end the plug-in's); ECE plug-in: the reference study's estimator (10 bins), "
            "biased upward at small n, shown without its interval")
 
 
