@@ -128,8 +128,9 @@ def caveats(results: Results) -> list[str]:
             ece = proto.panel.metrics["ece"].value
             if test is not None and not test.rejected:
                 out.append(
-                    f"{model.label} / {proto.protocol}: plug-in ECE {ece:.3f} is within what a perfectly calibrated model "
-                    f"scores at n={floor.n} (consistency test p = {test.p_value:.2f}): not distinguishable from calibrated."
+                    f"{model.label} / {proto.protocol} (complete-case): plug-in ECE {ece:.3f} is within what a perfectly "
+                    f"calibrated model scores at n={floor.n} (consistency test p = {test.p_value:.2f}): not distinguishable "
+                    "from calibrated, so the ECE interval starts at 0."
                 )
             elif test is None and ece <= floor.upper:
                 out.append(
