@@ -38,7 +38,9 @@ def merge(results: list[Results]) -> Results:
             seen.add(label)
             models.append(m.model_copy(update={"label": label}))
     first = results[0]
-    return first.model_copy(update={"study": " + ".join(r.study for r in results), "models": models, "common_subset": []})
+    # runs ask different questions (or the same ones apart): nothing pairs across them
+    return first.model_copy(update={"study": " + ".join(r.study for r in results), "models": models, "common_subset": [],
+                                    "comparisons": []})
 
 
 def _recalibration_rows(label: str, proto) -> list[dict]:
