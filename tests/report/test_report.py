@@ -114,7 +114,7 @@ def test_a_small_row_never_enters_a_claim_and_is_drawn_hollow(results):
     assert "Left out of these claims, with fewer than 30 answers (stated, complete-case): qwen2.5-coder-0.5b (n=12)." in text
     # one row left: no trend, and "every model" speaks of that row only, saying how many
     assert "improves" not in text and "→" not in text
-    assert "Every one of the 1 model with 30 or more answers is overconfident" in text
+    assert "smollm2-135m, the only model with 30 or more answers, is overconfident (stated, complete-case)" in text
     data = trend_data(mixed)
     point = next(p for p in data["stated"] if p["model"] == "qwen2.5-coder-0.5b")
     assert point["n"] == 12

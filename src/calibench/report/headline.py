@@ -86,9 +86,10 @@ def headline(results: Results) -> list[str]:
     over = [label for g, label in zip(gaps, labels) if g.low > 0]
     under = [label for g, label in zip(gaps, labels) if g.high < 0]
     unclear = [label for label in labels if label not in over and label not in under]
-    counted = f"{len(points)} model{'s' if len(points) > 1 else ''} with {MIN_N} or more answers"
     if len(over) == len(points):
-        out.append(f"Every one of the {counted} is overconfident ({scope}): stated confidence exceeds accuracy, the gap's 95% CI above zero.")
+        who = (f"Every one of the {len(points)} models with {MIN_N} or more answers is" if len(points) > 1
+               else f"{labels[0]}, the only model with {MIN_N} or more answers, is")
+        out.append(f"{who} overconfident ({scope}): confidence exceeds accuracy, the gap's 95% CI above zero.")
     else:
         if over:
             out.append(f"Overconfident ({scope}; CI of the gap above zero): {', '.join(over)}.")
