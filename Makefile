@@ -76,7 +76,7 @@ bench: $(STAMP) $(GOLDEN_STAMP)
 	$(GOLDEN)/bin/python benchmarks/bench_metrics.py
 	$(BIN)/python benchmarks/bench_client.py
 
-# Coverage of the calibration-error intervals by simulation (docs/statistics.md; about 25 minutes).
+# Coverage of the calibration-error intervals by simulation (docs/statistics.md; about 35 minutes).
 bench-coverage: $(STAMP)
 	$(BIN)/python benchmarks/bench_coverage.py
 
