@@ -14,7 +14,7 @@ from calibench.elicit.parser import PARSED
 from calibench.errors import CalibenchError
 from calibench.recalibrate.crossfit import compare, cross_fit, cross_fit_selected, holdout
 from calibench.recalibrate.maps import BASE_RATE, METHODS, fit
-from calibench.study.comparisons import PairedTest
+from calibench.study.comparisons import PAIRED_BOOTSTRAP, PairedTest
 from calibench.study.results import (
     BeforeAfter,
     Recalibration,
@@ -48,7 +48,7 @@ def _entry(method: str, p, y, q, base, *, holdout_report: dict | None, chosen=No
         reliability_after=Reliability(**metrics.reliability_bins(q, y, n_bins=n_bins).to_dict()),
         brier_skill=1 - vs.a / brier_base if brier_base > 0 else None,
         vs_base_rate=PairedTest(metric="brier", a=brier_base, b=vs.a, difference=vs.difference.value, low=vs.difference.low,
-                                high=vs.difference.high, p_value=vs.p_value, method="paired bootstrap, percentile"),
+                                high=vs.difference.high, p_value=vs.p_value, method=PAIRED_BOOTSTRAP),
         chosen=chosen,
     )
 

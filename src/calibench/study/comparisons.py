@@ -23,6 +23,7 @@ from calibench.study.validity import cell
 MIN_N = 30  # fewer answers than this never enter a headline, a trend or a "best" claim
 ALPHA = 0.05
 TESTED = ("ece_debiased_l1", "brier", "auroc")
+PAIRED_BOOTSTRAP = "paired bootstrap: percentile interval, p from its standard error"
 
 
 class PairedTest(BaseModel):
@@ -89,7 +90,7 @@ def compare(kind: str, within: str, a: str, b: str, items_a: list[dict], items_b
         d = metrics.paired_difference(p_b, y_b, p_a, y_a, name, n_boot=cfg.n_boot, seed=cfg.seed, n_bins=cfg.n_bins, groups=groups)
         tests.append(PairedTest(metric=name, a=_none(d.b), b=_none(d.a), difference=_none(d.difference.value),
                                 low=_none(d.difference.low), high=_none(d.difference.high), p_value=_none(d.p_value),
-                                method="paired bootstrap, percentile" + (", clustered by question" if groups else "")))
+                                method=PAIRED_BOOTSTRAP + (", clustered by question" if groups else "")))
     return Comparison(kind=kind, within=within, a=a, b=b, n=len(first), tests=tests)
 
 
