@@ -11,12 +11,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from calibench.models.preflight import PROMPT as PREFLIGHT_PROMPT
 
-def completion(text: str = "Answer: B\nConfidence: 80%") -> dict:
+
+def completion(text: str = "Answer: B\nConfidence: 80%", *, logprobs: bool = False) -> dict:
+    """A chat completion of ``text``; with ``logprobs``, its first word as the one token, certain,
+    as an OpenAI-compatible server returns them when asked."""
+    choice = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+    if logprobs:
+        token = (text.split() or [""])[0]
+        choice["logprobs"] = {"content": [{"token": token, "logprob": 0.0, "top_logprobs": [{"token": token, "logprob": 0.0}]}]}
     return {
         "id": "x",
         "object": "chat.completion",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+        "choices": [choice],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     }
 
@@ -29,7 +37,9 @@ class FaultServer:
     With ``faults`` (behaviours) and ``fault_rate`` set, each unscripted request gets a
     random one of them at that rate (seeded), the default otherwise. The default may be a
     function of the request body that returns a behaviour. Every request is recorded (path,
-    headers, body, arrival time).
+    headers, body, arrival time). calibench's preflight probe (the one-token "Reply with the
+    letter A." request) is answered with ``probe`` instead and recorded in ``probes``, so that
+    scripts and request counts speak of the study's own requests.
     """
 
     def __init__(self):
@@ -37,6 +47,8 @@ class FaultServer:
         self.default = ("ok", "Answer: B\nConfidence: 80%")
         self.requests: list[dict] = []
         self.faults: list[tuple] = []
+        self.probe = ("ok", "A")
+        self.probes: list[dict] = []
         self.fault_rate = 0.0
         self.rng = random.Random(0)
         self.lock = threading.Lock()
@@ -53,12 +65,18 @@ class FaultServer:
                 body = self.rfile.read(length)
                 with server.lock:
                     body = json.loads(body)
-                    server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "t": time.time()})
-                    if server.script:
+                    record = {"path": self.path, "headers": dict(self.headers), "body": body, "t": time.time()}
+                    if body.get("messages") == PREFLIGHT_PROMPT and body.get("max_tokens") == 1:
+                        server.probes.append(record)
+                        action = server.probe
+                    elif server.script:
+                        server.requests.append(record)
                         action = server.script.popleft()
                     elif server.faults and server.rng.random() < server.fault_rate:
+                        server.requests.append(record)
                         action = server.rng.choice(server.faults)
                     else:
+                        server.requests.append(record)
                         action = server.default
                 if callable(action):
                     action = action(body)
@@ -88,7 +106,7 @@ class FaultServer:
                         pass
                     return
                 if kind == "ok":
-                    self._send(200, json.dumps(completion(action[1])).encode())
+                    self._send(200, json.dumps(completion(action[1], logprobs=bool(body.get("logprobs")))).encode())
                 elif kind == "raw":
                     self._send(200, action[1])
                 elif kind == "status":

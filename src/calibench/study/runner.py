@@ -31,11 +31,12 @@ from calibench import __version__
 from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.data import load_dataset, sample_study
 from calibench.elicit.parser import PARSED
-from calibench.elicit.protocols import PROTOCOLS, SELF_ANSWERING
+from calibench.elicit.protocols import BACKENDS, PROTOCOLS, SELF_ANSWERING
 from calibench.elicit.readers import read_response
 from calibench.models.client import ChatClient, Endpoint, ModelRequestError, RetryPolicy
 from calibench.models.engine import LocalEngine
 from calibench.models.ladder import resolve
+from calibench.models.preflight import preflight
 from calibench.study.config import ModelConfig, StudyConfig
 from calibench.study.items import build_items
 from calibench.study.plan import plan_requests
@@ -176,6 +177,11 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
         for e in cfg.endpoints:
             Endpoint(**e.model_dump()).api_key()
     out = config.out_dir
+    checked = set()
+    if not (out / "responses.sqlite").exists():  # a new run asks everything: check every endpoint before storing
+        for cfg in config.models:
+            _preflight(cfg, config.protocols)
+            checked.add(cfg.display)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)  # left by a run killed mid-write
     write_atomic(out / "config.json", json.dumps(config.model_dump(mode="json"), indent=2))
@@ -201,12 +207,22 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
                     endpoints = [Endpoint(stack.enter_context(engine).base_url, max_concurrency=e.parallel) for engine in engines]
                     _drive(run, todo, done, endpoints, store, progress, e.parallel * len(engines))
             else:
+                if cfg.display not in checked:  # a resume: checked once there is something left to ask
+                    _preflight(cfg, config.protocols)
                 endpoints = [Endpoint(**e.model_dump()) for e in cfg.endpoints]
                 _drive(run, todo, done, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints))
         items_by_model = {run.config.display: build_items(store, run.config.display, run.groups, config.protocols) for run in runs}
         timings = {run.config.display: timing(store.sessions(run.config.display)) for run in runs}
     _write_outputs(config, sample, runs, items_by_model, timings, started, out)
     return out
+
+
+def _preflight(cfg: ModelConfig, protocols: list[str]) -> None:
+    """One minimal request per endpoint of a remote model (see :mod:`calibench.models.preflight`)."""
+    if cfg.local:
+        return
+    reads_logprobs = bool({"logprob", "p-true"} & set(protocols)) or ("stated" in protocols and BACKENDS[cfg.server].prefill)
+    preflight(cfg.name, [Endpoint(**e.model_dump()) for e in cfg.endpoints], logprobs=cfg.logprobs and reads_logprobs)
 
 
 def _progress(console: Console) -> Progress:
