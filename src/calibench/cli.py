@@ -179,7 +179,9 @@ def _model_option(value: str, api_key_env: str | None) -> dict:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Run directory (default runs/NAME).")
 @click.option("--quick", is_flag=True, help="A quick look: 60 questions (15 per category) instead of 300.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temperature, out, quick, quiet) -> None:
+@click.option("--max-failed", default=None, metavar="N|SHARE",
+              help="Failed requests a model may have before the run stops: a count (20) or a share of its requests (5%, 0.05; default 5%).")
+def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temperature, out, quick, quiet, max_failed) -> None:
     """Run (or resume) a study: from STUDY.toml, from flags, or both (flags win)."""
     from calibench.study import load_config, parse_config, run_study
 
@@ -199,6 +201,8 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
             data["out"] = f"{data['out']}-quick"
     if out is not None:
         data["out"] = str(out)
+    if max_failed is not None:
+        data["max_failed"] = _count_or_share("--max-failed", max_failed)
     if "models" not in data:
         raise CalibenchError("no model given: name one with --model or in the study file's [[models]]")
     config = parse_config(data, source=str(study) if study else "command line")
@@ -211,18 +215,31 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
     _print_summary(run_dir)
 
 
+def _count_or_share(option: str, text: str) -> float:
+    """"20" -> 20, "5%" -> 0.05, "0.05" -> 0.05; anything else is one clear line."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise CalibenchError(f"{option} takes a count (20) or a share (5% or 0.05), got {text!r}") from None
+    if value <= 0 or (value >= 1 and value != int(value)):
+        raise CalibenchError(f"{option} takes a count (20) or a share (5% or 0.05), got {text!r}")
+    return value
+
+
 def _print_summary(run_dir: Path) -> None:
     from calibench.report import rich_table, rows, write_report
     from calibench.study import load_run
+    from calibench.study.store import Store
 
     run = load_run(run_dir)
     results = run.results
-    failed = [i for i in run.items if i["status"] == "failed"]
-    if failed:
-        first = failed[0]["error"]
+    with Store(run_dir / "responses.sqlite") as store:
+        requests_failed = store.count()["failed"]
+    if requests_failed:
+        first = next(i["error"] for i in run.items if i["status"] == "failed")
         Console(stderr=True).print(
-            f"calibench: {len(failed)} answer(s) failed (first error: {first}); they are stored and retried "
-            "when you run the same command again", highlight=False, soft_wrap=True,
+            f"calibench: {requests_failed} request(s) failed, no reply (first error: {first}); they are left out of every "
+            "rate and policy, and asked again when you run the same command", highlight=False, soft_wrap=True,
         )
     console = Console()
     console.width = max(console.width, 110)  # the table needs the room; a pipe reports 80

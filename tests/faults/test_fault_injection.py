@@ -51,4 +51,4 @@ def test_thirty_percent_faults_over_500_questions(fault_server, tmp_path):
     faults_seen = len(fault_server.requests) - 500
     assert faults_seen > 100  # the faults really happened, and were retried
     proto = run.results.models[0].protocols[0]
-    assert proto.parse.counts["failed"] == len(failed) and proto.parse.n == 500
+    assert proto.parse.counts["failed"] == proto.parse.failed == len(failed) and proto.parse.n == 500 - len(failed)

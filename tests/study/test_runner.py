@@ -3,6 +3,7 @@
 import hashlib
 import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from calibench.elicit.parser import PARSED, STATUSES
 from calibench.models.ladder import LADDER, is_installed
 from calibench.study import load_config, load_run, parse_config, run_study
 from calibench.study.results import SCHEMA_FILE, json_schema
+from calibench.report import headline
+from calibench.report.headline import caveats
 from calibench.study.store import Store
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -184,12 +187,19 @@ def test_the_cli_says_when_answers_failed(fault_server, tmp_path, capsys):
                  "--out", str(tmp_path / "run"), "--quiet"])
     assert code == 0
     err = capsys.readouterr().err
-    assert "1 answer(s) failed (first error: " in err and "HTTP 400" in err and "retried" in err
+    assert "1 request(s) failed, no reply (first error: " in err and "HTTP 400" in err and "asked again" in err
+    run = load_run(tmp_path / "run")
+    proto = run.results.models[0].protocols[0]
+    # a failure is not an unparsed answer: no rate and no missing-data policy counts it
+    assert (proto.parse.failed, proto.parse.n, proto.parse.parse_rate) == (1, 0, 0.0)
+    assert all(row.n == 0 for row in proto.missing_data)
+    assert "1 answer(s) got no reply" in " ".join(caveats(run.results))
+    assert headline(run.results)[0].startswith("Nothing is measured: 1 answer(s) got no reply")
 
 
 def test_failed_requests_are_stored_then_retried_on_resume(fault_server, tmp_path):
     fault_server.default = ("status", 400, "bad request")
-    cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 2})
+    cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 2}, max_failed=100)
     run_study(cfg, show_progress=False)
     run = load_run(cfg.out_dir)
     assert {i["status"] for i in run.items} == {"failed"} and "HTTP 400" in run.items[0]["error"]
@@ -279,16 +289,67 @@ def test_a_study_never_writes_its_key(fault_server, tmp_path, monkeypatch, capsy
 
     secret = "nvapi-STUDY-SECRET-42"
     monkeypatch.setenv("STUDY_KEY", secret)
-    fault_server.script.append(("status", 401, f"invalid key {secret}"))  # echoed back in an error
+    fault_server.script.append(("status", 400, f"bad request for key {secret}"))  # echoed back in an error
     code = main(["run", "--model", f"m@{fault_server.base_url}", "--api-key-env", "STUDY_KEY", "--limit", "3",
                  "--out", str(tmp_path / "run"), "--quiet"])
     assert code == 0
     assert all(r["headers"]["Authorization"] == f"Bearer {secret}" for r in fault_server.requests)
     with Store(tmp_path / "run" / "responses.sqlite") as store:
-        assert store.count()["failed"] == 1  # the 401 is stored as a failure, redacted
+        assert store.count()["failed"] == 1  # the 400 is stored as a failure, redacted
     out, err = capsys.readouterr()
     files = [p for p in (tmp_path / "run").rglob("*") if p.is_file()]
     assert {"responses.sqlite", "results.json", "items.jsonl", "report.html", "config.json"} <= {p.name for p in files}
     assert not any(secret.encode() in p.read_bytes() for p in files)
     assert secret not in out + err
     assert "***" in (tmp_path / "run" / "items.jsonl").read_text()
+
+
+def test_a_key_refused_mid_run_stops_it_and_a_rerun_resumes(fault_server, tmp_path, monkeypatch, capsys):
+    from calibench.cli import main
+
+    secret = "nvapi-REVOKED-7"
+    monkeypatch.setenv("STUDY_KEY", secret)
+    args = ["run", "--model", f"m@{fault_server.base_url}", "--api-key-env", "STUDY_KEY", "--limit", "6",
+            "--protocol", "verbalized", "--out", str(tmp_path / "run"), "--quiet"]
+    fault_server.script.extend([("ok", "Answer: A\nConfidence: 60%")] * 2 + [("status", 401, f"revoked {secret}")])
+    fault_server.default = ("status", 401, f"revoked {secret}")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "HTTP 401 Unauthorized" in err and "run the same command to resume" in err and secret not in err
+    assert len(err.strip().splitlines()) == 1
+    sent = len(fault_server.requests)
+    assert sent <= 4  # stopped at the first 401 (concurrency 2: at most one more in flight), not 6 requests
+    with Store(tmp_path / "run" / "responses.sqlite") as store:
+        assert store.count()["ok"] == 2
+    fault_server.default = ("ok", "Answer: C\nConfidence: 70%")  # a new key
+    assert main(args) == 0
+    assert len(fault_server.requests) == sent + 4  # only the four not yet answered are asked
+    assert {i["status"] for i in load_run(tmp_path / "run").items} == {"ok"}
+
+
+def test_max_failed_ends_the_run_and_a_rerun_resumes(fault_server, tmp_path, capsys):
+    from calibench.cli import main
+
+    args = ["run", "--model", f"m@{fault_server.base_url}", "--limit", "20", "--protocol", "verbalized",
+            "--out", str(tmp_path / "run"), "--quiet", "--max-failed", "3"]
+    fault_server.default = ("status", 400, "bad request")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "4 requests failed, more than max_failed allows (3" in err
+    fault_server.default = ("ok", "Answer: C\nConfidence: 70%")
+    assert main(args) == 0
+    run = load_run(tmp_path / "run")
+    assert len(run.items) == 20 and {i["status"] for i in run.items} == {"ok"}
+
+
+def test_an_endpoint_that_goes_down_trips_the_breaker(fault_server, tmp_path):
+    from calibench.study.runner import BREAKER, RunStopped
+
+    cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 30}, protocols=["verbalized"], max_failed=100)
+    cfg.models[0].retry.max_attempts = 1
+    fault_server.default = ("status", 503, "down")
+    with pytest.raises(RunStopped, match=f"{BREAKER} requests in a row failed"):
+        run_study(cfg, show_progress=False)
+    assert len(fault_server.requests) < 30  # stopped, not sent to the end
+    with Store(cfg.out_dir / "responses.sqlite") as store:
+        assert store.count()["ok"] == 0 and store.count()["failed"] >= BREAKER

@@ -49,6 +49,10 @@ def headline(results: Results) -> list[str]:
     """Sentences for the top of the report."""
     protocol = headline_protocol(results)
     if protocol is None:
+        failed = sum(p.parse.failed for m in results.models for p in m.protocols)
+        if failed:
+            return [f"Nothing is measured: {failed} answer(s) got no reply because requests failed, and no reply that came "
+                    "back was readable (the caveats say where; a rerun asks the failed ones again)."]
         return ["No model produced a parseable answer, so there is nothing to measure."]
     scope = f"{protocol}, complete-case"
     points, small = [], []
@@ -110,6 +114,10 @@ def caveats(results: Results) -> list[str]:
     for model in ordered_models(results):
         for proto in model.protocols:
             rate = proto.parse.parse_rate
+            if proto.parse.failed:
+                out.append(f"{model.label} / {proto.protocol}: {proto.parse.failed} answer(s) got no reply (the request, or the "
+                           "answer read it follows, failed); they are left out of every rate and missing-data policy, and a "
+                           "rerun asks them again.")
             if proto.panel is None:
                 out.append(f"{model.label} / {proto.protocol}: no answer parsed; nothing is measured.")
                 continue

@@ -174,6 +174,17 @@ class StudyConfig(_Strict):
     data: DataConfig = Field(default_factory=DataConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    # failed requests a model may have in one sitting before the run stops (what was stored
+    # stays; a rerun asks the failed ones again): a count when 1 or more, else a share of the
+    # requests it has to ask
+    max_failed: float = Field(0.05, gt=0)
+
+    @field_validator("max_failed")
+    @classmethod
+    def _count_or_share(cls, v: float) -> float:
+        if v >= 1 and v != int(v):
+            raise ValueError(f"max_failed is a whole count (1 or more) or a share below 1, got {v}")
+        return v
 
     @field_validator("protocols")
     @classmethod

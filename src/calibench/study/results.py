@@ -78,11 +78,15 @@ class Panel(_Model):
 
 
 class ParseStats(_Model):
+    """How the replies read: ``n`` replies received (failed requests are not replies: they are
+    ``failed``, and no rate or missing-data policy counts them), ``parsed`` of them read."""
+
     n: int
     parsed: int
     parse_rate: float
     strict_rate: float
     counts: dict[str, int]
+    failed: int = 0
 
 
 class PolicyRow(_Model):
@@ -333,6 +337,8 @@ def policy_arrays(items: list[dict], policy: str) -> tuple[np.ndarray, np.ndarra
     """Confidences and outcomes of ``items`` under a missing-data policy (see ``POLICIES``)."""
     pairs = []
     for item in items:
+        if item["status"] == FAILED:  # no reply came back: nothing to count as parsed or unparsed
+            continue
         if item["status"] in PARSED:
             pairs.append((item["confidence"], float(item["correct"])))
         else:
@@ -375,13 +381,19 @@ def _summary(items: list[dict], cfg) -> dict:
     have = p.size > 0
     return {
         "n": len(items),
-        "parse_rate": float(np.mean([i["status"] in PARSED for i in items])) if items else 0.0,
+        "parse_rate": _parse_rate(items),
         "accuracy": float(y.mean()) if have else None,
         "mean_confidence": float(p.mean()) if have else None,
         "overconfidence_gap": float(p.mean() - y.mean()) if have else None,
         "ece": metrics.ece(p, y, n_bins=cfg.n_bins) if have else None,
         "brier": metrics.brier(p, y) if have else None,
     }
+
+
+def _parse_rate(items: list[dict]) -> float:
+    """The share of replies read; failed requests (no reply) are left out."""
+    replies = [i for i in items if i["status"] != FAILED]
+    return float(np.mean([i["status"] in PARSED for i in replies])) if replies else 0.0
 
 
 def _run_rows(items: list[dict], repetitions: int, cfg) -> list[RunRow]:
@@ -409,7 +421,7 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
     counts = {s: 0 for s in (*STATUSES, FAILED)}
     for item in items:
         counts[item["status"]] += 1
-    n = len(items)
+    n = len(items) - counts[FAILED]
     parsed = counts["ok"] + counts["lenient"]
     p, y = policy_arrays(items, "complete_case")
     panel = selective = None
@@ -426,7 +438,8 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
     return ProtocolResult(
         protocol=protocol,
         protocol_sha256=protocol_sha256,
-        parse=ParseStats(n=n, parsed=parsed, parse_rate=parsed / n if n else 0.0, strict_rate=counts[OK] / n if n else 0.0, counts=counts),
+        parse=ParseStats(n=n, parsed=parsed, parse_rate=parsed / n if n else 0.0, strict_rate=counts[OK] / n if n else 0.0, counts=counts,
+                         failed=counts[FAILED]),
         panel=panel,
         missing_data=[_policy_row(items, policy, cfg) for policy in POLICIES],
         runs=runs,
@@ -446,7 +459,7 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
 def scale_readings(items: list[dict], cfg) -> dict[str, Summary] | None:
     """Complete-case summaries with the scale-ambiguous answers added, read as percentages
     (``confidence``) and as probabilities (``alt_confidence``); None when there are none.
-    ``n`` counts the answers summarised, ``parse_rate`` their share of all items."""
+    ``n`` counts the answers summarised, ``parse_rate`` their share of the replies."""
     ambiguous = [i for i in items if i["status"] == SCALE_AMBIGUOUS]
     if not ambiguous:
         return None
@@ -455,7 +468,7 @@ def scale_readings(items: list[dict], cfg) -> dict[str, Summary] | None:
     for reading, field in (("percent", "confidence"), ("probability", "alt_confidence")):
         read = parsed + [{**i, "status": OK, "confidence": i[field]} for i in ambiguous]
         summary = _summary(read, cfg)
-        out[reading] = Summary(**{**summary, "parse_rate": len(read) / len(items)})
+        out[reading] = Summary(**{**summary, "parse_rate": len(read) / sum(i["status"] != FAILED for i in items)})
     return out
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import platform
 import subprocess
 import time
@@ -29,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from calibench import __version__
 from calibench.atomic import remove_stale_temporaries, write_atomic
+from calibench.errors import CalibenchError
 from calibench.data import load_dataset, sample_study
 from calibench.elicit.parser import PARSED
 from calibench.elicit.protocols import BACKENDS, PROTOCOLS, SELF_ANSWERING
@@ -52,6 +54,45 @@ ENGINE_NOTE = (
 )
 
 
+FATAL_STATUS = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+BREAKER = 10  # failed requests in a row, retries exhausted each, that stop a model's run
+
+
+class RunStopped(CalibenchError):
+    """A run stopped on failures it cannot recover from; what it stored stays, and a rerun resumes."""
+
+
+class _FailureGuard:
+    """Stops a model's run on a failure that retrying cannot fix: an answer of 401, 403 or 404, a
+    run of ``BREAKER`` consecutive failures (an endpoint that is down), or more failures than
+    ``limit`` in this sitting."""
+
+    def __init__(self, model: str, limit: int, out: Path):
+        self.model, self.limit, self.out = model, limit, out
+        self.failed = self.in_a_row = 0
+
+    def ok(self) -> None:
+        self.in_a_row = 0
+
+    def fail(self, exc: ModelRequestError) -> None:
+        self.failed += 1
+        self.in_a_row += 1
+        resume = f"what was stored stays in {self.out}; run the same command to resume"
+        if exc.status in FATAL_STATUS:
+            raise RunStopped(f"{self.model}: HTTP {exc.status} {FATAL_STATUS[exc.status]} ({exc}); stopped: {resume}")
+        if self.in_a_row >= BREAKER:
+            raise RunStopped(f"{self.model}: {self.in_a_row} requests in a row failed (last: {exc}); stopped: {resume}")
+        if self.failed > self.limit:
+            raise RunStopped(f"{self.model}: {self.failed} requests failed, more than max_failed allows ({self.limit}; "
+                             f"last: {exc}); stopped: {resume}")
+
+
+def failure_limit(max_failed: float, requests: int) -> int:
+    """The failed requests allowed: ``max_failed`` itself when it is a count (1 or more), else that
+    share of ``requests``, rounded up."""
+    return int(max_failed) if max_failed >= 1 else math.ceil(max_failed * requests)
+
+
 @dataclass
 class ModelRun:
     config: ModelConfig
@@ -64,7 +105,7 @@ class ModelRun:
 
 
 async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[Endpoint], store: Store,
-                   progress: Progress | None, concurrency: int) -> None:
+                   progress: Progress | None, concurrency: int, guard: _FailureGuard) -> None:
     """Ask the question groups in ``todo``, reading what the store holds (keys in ``done``) instead of asking."""
     parsed = tried = finished = 0
     engine = {"prompt_s": 0.0, "generation_s": 0.0, "prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
@@ -96,9 +137,11 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
                                 reply = await client.chat(request.messages, request.options, prefer=endpoint)
                             except ModelRequestError as exc:
                                 record(request, error=str(exc), attempts=exc.attempts)
+                                guard.fail(exc)
                                 response = None
                             else:
                                 record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
+                                guard.ok()
                                 response, endpoint = reply.raw, reply.endpoint
                                 tried += 1
                                 parsed += read_response(request.protocol.reads, reply.raw, request.question,
@@ -112,7 +155,14 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
                 rate = finished / max(time.perf_counter() - started, 1e-9)
                 progress.update(task, advance=1, parse=f"read {parsed / tried:.0%}" if tried else "", speed=f"{rate:.2f} q/s")
 
-        await asyncio.gather(*[ask_group(g) for g in todo])
+        tasks = [asyncio.ensure_future(ask_group(g)) for g in todo]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:  # a stop (or Ctrl-C): end the requests in flight before the client closes
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
     if tried:
         store.add_session(run.config.display, started_at=started_at, wall_s=time.perf_counter() - started, requests=tried, **engine)
 
@@ -205,12 +255,12 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
             if engines:
                 with contextlib.ExitStack() as stack:
                     endpoints = [Endpoint(stack.enter_context(engine).base_url, max_concurrency=e.parallel) for engine in engines]
-                    _drive(run, todo, done, endpoints, store, progress, e.parallel * len(engines))
+                    _drive(run, todo, done, endpoints, store, progress, e.parallel * len(engines), config.max_failed, out)
             else:
                 if cfg.display not in checked:  # a resume: checked once there is something left to ask
                     _preflight(cfg, config.protocols)
                 endpoints = [Endpoint(**e.model_dump()) for e in cfg.endpoints]
-                _drive(run, todo, done, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints))
+                _drive(run, todo, done, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints), config.max_failed, out)
         items_by_model = {run.config.display: build_items(store, run.config.display, run.groups, config.protocols) for run in runs}
         timings = {run.config.display: timing(store.sessions(run.config.display)) for run in runs}
     _write_outputs(config, sample, runs, items_by_model, timings, started, out)
@@ -237,9 +287,10 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency) -> None:
+def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency, max_failed: float, out: Path) -> None:
+    guard = _FailureGuard(run.config.display, failure_limit(max_failed, len(todo) * len(todo[0].senders)), out)
     with progress or contextlib.nullcontext():
-        asyncio.run(_ask_all(run, todo, done, endpoints, store, progress, concurrency))
+        asyncio.run(_ask_all(run, todo, done, endpoints, store, progress, concurrency, guard))
 
 
 def _answer_read(items: list[dict], protocols: list[str]) -> tuple[str, list[dict]] | None:
