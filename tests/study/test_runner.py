@@ -353,3 +353,30 @@ def test_an_endpoint_that_goes_down_trips_the_breaker(fault_server, tmp_path):
     assert len(fault_server.requests) < 30  # stopped, not sent to the end
     with Store(cfg.out_dir / "responses.sqlite") as store:
         assert store.count()["ok"] == 0 and store.count()["failed"] >= BREAKER
+
+
+def test_a_run_directory_never_takes_another_study(fault_server, tmp_path, capsys):
+    from calibench.cli import main
+
+    base = ["run", "--model", f"m@{fault_server.base_url}", "--out", str(tmp_path / "run"), "--quiet"]
+    assert main(base + ["--limit", "2", "--protocol", "verbalized"]) == 0
+    results = (tmp_path / "run" / "results.json").read_bytes()
+    capsys.readouterr()
+    assert main(base + ["--limit", "2", "--protocol", "verbalized-json"]) == 2
+    err = capsys.readouterr().err
+    assert "holds another study (it differs in protocols)" in err and "--out" in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "run" / "results.json").read_bytes() == results  # nothing was overwritten
+    asked = len(fault_server.requests)
+    assert main(base + ["--limit", "4", "--protocol", "verbalized"]) == 0  # the same study, asked further: a resume
+    assert len(fault_server.requests) == asked + 2
+
+
+def test_a_run_from_an_older_config_without_newer_fields_still_resumes(fault_server, tmp_path):
+    cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 2}, protocols=["verbalized"])
+    run_study(cfg, show_progress=False)
+    stored = json.loads((cfg.out_dir / "config.json").read_text())
+    del stored["data"]["permutations"], stored["max_failed"]  # written before those fields existed
+    (cfg.out_dir / "config.json").write_text(json.dumps(stored))
+    asked = len(fault_server.requests)
+    run_study(cfg, show_progress=False)  # the same study: resumed, nothing asked again
+    assert len(fault_server.requests) == asked

@@ -255,3 +255,20 @@ def load_config(path: str | Path) -> dict:
         raise CalibenchError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise CalibenchError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+IDENTITY_MODEL_FIELDS = ("name", "label", "constraint", "backend", "logprobs")
+
+
+def study_identity(config: dict) -> dict:
+    """What makes a study the study it is (a config as stored in config.json): its name, protocols,
+    models (not their endpoints, engine or retry settings), data (not ``limit``: asking more of
+    the same sample continues it) and sampling. Metrics and ``max_failed`` may change on a resume."""
+    return {
+        "name": config.get("name"),
+        "protocols": config.get("protocols"),
+        "models": [{**{k: m.get(k) for k in IDENTITY_MODEL_FIELDS}, "local": not m.get("endpoints")} for m in config.get("models", [])],
+        "data": {k: v for k, v in config.get("data", {}).items() if k != "limit"},
+        "sampling": config.get("sampling"),
+    }
+

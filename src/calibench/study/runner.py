@@ -39,7 +39,7 @@ from calibench.models.client import ChatClient, Endpoint, ModelRequestError, Ret
 from calibench.models.engine import LocalEngine
 from calibench.models.ladder import resolve
 from calibench.models.preflight import preflight
-from calibench.study.config import ModelConfig, StudyConfig
+from calibench.study.config import ModelConfig, StudyConfig, study_identity
 from calibench.study.items import build_items
 from calibench.study.plan import plan_requests
 from calibench.study.comparisons import comparisons
@@ -227,6 +227,7 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
         for e in cfg.endpoints:
             Endpoint(**e.model_dump()).api_key()
     out = config.out_dir
+    _refuse_another_study(out, config)
     checked = set()
     if not (out / "responses.sqlite").exists():  # a new run asks everything: check every endpoint before storing
         for cfg in config.models:
@@ -265,6 +266,25 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
         timings = {run.config.display: timing(store.sessions(run.config.display)) for run in runs}
     _write_outputs(config, sample, runs, items_by_model, timings, started, out)
     return out
+
+
+def _refuse_another_study(out: Path, config: StudyConfig) -> None:
+    """A run directory holds one study: resuming it is fine, writing another study over it is not."""
+    stored = out / "config.json"
+    if not stored.exists():
+        return
+    try:
+        previous = json.loads(stored.read_text(encoding="utf-8"))
+        with contextlib.suppress(ValueError):  # read through today's schema, so that new fields take their defaults
+            previous = StudyConfig.model_validate(previous).model_dump(mode="json")
+        before = study_identity(previous)
+    except (ValueError, AttributeError):
+        raise CalibenchError(f"{out} holds a config.json that is not a calibench study; choose another directory with --out") from None
+    now = study_identity(config.model_dump(mode="json"))
+    differs = [field for field in now if now[field] != before.get(field)]
+    if differs:
+        raise CalibenchError(f"{out} holds another study (it differs in {', '.join(differs)}); resume that one with its own "
+                             "command, or choose another directory with --out")
 
 
 def _preflight(cfg: ModelConfig, protocols: list[str]) -> None:
