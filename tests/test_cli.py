@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from calibench import __version__
 from calibench.cli import main
 from calibench.data import load_file
@@ -79,3 +81,39 @@ def test_models_lists_the_ladder_with_install_commands(capsys):
     assert all(isinstance(r["installed"], bool) and len(r["sha256"]) == 64 for r in rows.values())
     code, out, _ = run(capsys, "models")
     assert code == 0 and "smollm2-135m" in out
+
+
+def test_a_small_dataset_runs_whole_from_flags_with_a_note(fault_server, tmp_path, capsys):
+    good = tmp_path / "good.csv"
+    good.write_text("id,question,A,B,C,D,answer,subject,category\n"
+                    "a,Capital of France?,Paris,Rome,Oslo,Bern,A,geo,social\n"
+                    "b,Two plus two?,3,4,5,6,B,math,STEM\n", encoding="utf-8")
+    assert main(["run", "--model", f"m@{fault_server.base_url}", "--dataset", str(good), "--protocol", "verbalized",
+                 "--out", str(tmp_path / "run"), "--quiet", "--concurrency", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "holds 2 question(s) in the chosen subjects, fewer than the default sample of 300: all of them are asked" in err
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["models"][0]["endpoints"][0]["max_concurrency"] == 1
+    assert len(fault_server.requests) == 2
+
+
+def test_sample_options_from_flags(fault_server, tmp_path):
+    assert main(["run", "--model", f"m@{fault_server.base_url}", "--protocol", "verbalized", "--out", str(tmp_path / "run"),
+                 "--quiet", "--n-total", "8", "--subjects", "astronomy, virology", "--seed", "3"]) == 0
+    data = json.loads((tmp_path / "run" / "config.json").read_text())["data"]
+    assert (data["n_total"], data["subjects"], data["seed"]) == (8, ["astronomy", "virology"], 3)
+    items = [json.loads(line) for line in (tmp_path / "run" / "items.jsonl").read_text().splitlines()]
+    assert len(items) == 8 and {i["subject"] for i in items} == {"astronomy", "virology"}
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("--n-total", "0", "--n-total takes a positive whole number or all"),
+    ("--n-total", "many", "--n-total takes a positive whole number or all"),
+    ("--max-failed", "1.5", "--max-failed takes a count (20) or a share"),
+    ("--max-failed", "lots", "--max-failed takes a count (20) or a share"),
+])
+def test_bad_run_options_are_one_line(flag, value, message, tmp_path, capsys):
+    assert main(["run", "--model", "m@http://127.0.0.1:9/v1", flag, value, "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()

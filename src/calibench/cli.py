@@ -179,9 +179,14 @@ def _model_option(value: str, api_key_env: str | None) -> dict:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Run directory (default runs/NAME).")
 @click.option("--quick", is_flag=True, help="A quick look: 60 questions (15 per category) instead of 300.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--n-total", default=None, metavar="N|all", help="Questions in the sample (default 300, or the whole dataset when smaller).")
+@click.option("--subjects", default=None, metavar="A,B|all", help="Comma-separated subjects to sample from, or all.")
+@click.option("--seed", type=int, default=None, help="Seed of the question sample (which questions are drawn).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Requests in flight per remote endpoint.")
 @click.option("--max-failed", default=None, metavar="N|SHARE",
               help="Failed requests a model may have before the run stops: a count (20) or a share of its requests (5%, 0.05; default 5%).")
-def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temperature, out, quick, quiet, max_failed) -> None:
+def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temperature, out, quick, quiet, n_total, subjects,
+        seed, concurrency, max_failed) -> None:
     """Run (or resume) a study: from STUDY.toml, from flags, or both (flags win)."""
     from calibench.study import load_config, parse_config, run_study
 
@@ -190,10 +195,20 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
         data["models"] = [_model_option(m, api_key_env) for m in models]
     if protocols:
         data["protocols"] = list(protocols)
-    for section, key, value in (("data", "dataset", dataset), ("data", "limit", limit),
+    if n_total is not None:
+        n_total = "all" if n_total == "all" else _positive_int("--n-total", n_total)
+        data.setdefault("data", {}).pop("n_per_subject", None)
+    if subjects is not None:
+        subjects = "all" if subjects == "all" else [s.strip() for s in subjects.split(",") if s.strip()]
+    for section, key, value in (("data", "dataset", dataset), ("data", "limit", limit), ("data", "n_total", n_total),
+                                ("data", "subjects", subjects), ("data", "seed", seed),
                                 ("sampling", "repetitions", repetitions), ("sampling", "temperature", temperature)):
         if value is not None:
             data.setdefault(section, {})[key] = value
+    if concurrency is not None:
+        for model in data["models"] if "models" in data else []:
+            for endpoint in model.get("endpoints", []):
+                endpoint["max_concurrency"] = concurrency
     if quick:
         data.setdefault("data", {}).update({"n_total": QUICK_N, "n_per_subject": None})
         data["name"] = f"{data.get('name', 'study')}-quick"
@@ -213,6 +228,12 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
         console.print(f"interrupted: every response received so far is stored in {config.out_dir}; run the same command to resume")
         raise SystemExit(130) from None
     _print_summary(run_dir)
+
+
+def _positive_int(option: str, text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise CalibenchError(f"{option} takes a positive whole number or all, got {text!r}")
+    return int(text)
 
 
 def _count_or_share(option: str, text: str) -> float:

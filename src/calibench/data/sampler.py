@@ -87,8 +87,8 @@ def sample_study(
 
     ``subjects`` is a list of subject names, ``"all"`` (every subject present, sorted), or
     None: MMLU's 16 default study subjects when the questions are MMLU, else every subject.
-    Give ``n_total`` (allocated across strata, see the module docstring; default 300) or
-    ``n_per_subject`` (that many from each subject). ``n_total="all"`` takes every
+    Give ``n_total`` (allocated across strata, see the module docstring; default 300, or every
+    question when the chosen subjects hold fewer) or ``n_per_subject`` (that many from each subject). ``n_total="all"`` takes every
     (deduplicated) question of the chosen subjects, so ``subjects="all", n_total="all",
     dedupe=False`` is the whole test set as published; ``dedupe=False`` keeps repeated
     (question, choices) pairs. Raises :class:`CalibenchError` on invalid options, including a
@@ -100,7 +100,8 @@ def sample_study(
         raise CalibenchError(f"strata must be one of {', '.join(STRATA)}, got {strata!r}")
     if n_total is not None and n_per_subject is not None:
         raise CalibenchError("give n_total or n_per_subject, not both")
-    if n_total is None and n_per_subject is None:
+    defaulted = n_total is None and n_per_subject is None
+    if defaulted:
         n_total = DEFAULT_N_TOTAL
     for name, value in (("n_total", n_total), ("n_per_subject", n_per_subject)):
         if value is None or (name == "n_total" and value == "all"):
@@ -113,6 +114,8 @@ def sample_study(
     datasets = sorted({q.dataset for q in questions})
     chosen = _choose_subjects(questions, subjects, datasets)
     pools, dropped = _pools(questions, chosen, dedupe=dedupe)
+    if defaulted and sum(len(pools[s]) for s in chosen) < DEFAULT_N_TOTAL:
+        n_total = "all"  # a dataset smaller than the default sample is asked whole
     quotas = _quotas(pools, chosen, n_total=n_total, n_per_subject=n_per_subject, strata=strata)
 
     sample: list[Question] = []

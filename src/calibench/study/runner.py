@@ -32,6 +32,7 @@ from calibench import __version__
 from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.errors import CalibenchError
 from calibench.data import load_dataset, sample_study
+from calibench.data.sampler import DEFAULT_N_TOTAL
 from calibench.elicit.parser import PARSED
 from calibench.elicit.protocols import BACKENDS, PROTOCOLS, SELF_ANSWERING
 from calibench.elicit.readers import read_response
@@ -219,6 +220,9 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
         n_per_subject=data.n_per_subject,
         strata=data.strata,
     )
+    if data.n_total is None and data.n_per_subject is None and sample.manifest.n_total == "all":
+        console.print(f"note: {data.dataset} holds {len(sample.questions)} question(s) in the chosen subjects, fewer than "
+                      f"the default sample of {DEFAULT_N_TOTAL}: all of them are asked", highlight=False, soft_wrap=True)
     questions = sample.questions[: data.limit] if data.limit else sample.questions
     # whatever can refuse the study (a missing model file, an unset key) does so before the
     # run directory is touched: a bad command leaves a stored run as it was
