@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install models study study-quick study-extended study-sampled publish-study bench bench-coverage bench-engine bench-scaling golden fuzz data clean
+.PHONY: test test-all install models study study-quick study-extended study-sampled publish-study bench bench-coverage bench-rate-limit bench-engine bench-scaling golden fuzz data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,10 @@ bench: $(STAMP) $(GOLDEN_STAMP)
 # Coverage of the calibration-error intervals by simulation (docs/statistics.md; about 35 minutes).
 bench-coverage: $(STAMP)
 	$(BIN)/python benchmarks/bench_coverage.py
+
+# 120 requests against a 40-a-minute limit: zero 429s, about 3 minutes (docs/performance.md).
+bench-rate-limit: $(STAMP)
+	$(BIN)/python benchmarks/bench_rate_limit.py
 
 # Questions per second on the embedded engine for every ladder model (about 10 minutes).
 bench-engine: $(MODELS_STAMP)

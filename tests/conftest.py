@@ -39,7 +39,9 @@ class FaultServer:
     function of the request body that returns a behaviour. Every request is recorded (path,
     headers, body, arrival time). calibench's preflight probe (the one-token "Reply with the
     letter A." request) is answered with ``probe`` instead and recorded in ``probes``, so that
-    scripts and request counts speak of the study's own requests.
+    scripts and request counts speak of the study's own requests. With ``rate_limit`` set to
+    (n, seconds), a request that would make more than n in any such window is answered 429
+    (counted in ``throttled``, not in ``requests``).
     """
 
     def __init__(self):
@@ -48,6 +50,8 @@ class FaultServer:
         self.requests: list[dict] = []
         self.faults: list[tuple] = []
         self.probe = ("ok", "A")
+        self.rate_limit: tuple[int, float] | None = None  # (requests, seconds): more in any such window get 429
+        self.throttled = 0
         self.probes: list[dict] = []
         self.fault_rate = 0.0
         self.rng = random.Random(0)
@@ -69,6 +73,9 @@ class FaultServer:
                     if body.get("messages") == PREFLIGHT_PROMPT and body.get("max_tokens") == 1:
                         server.probes.append(record)
                         action = server.probe
+                    elif server.rate_limit and sum(r["t"] > record["t"] - server.rate_limit[1] for r in server.requests) >= server.rate_limit[0]:
+                        server.throttled += 1  # over the limit: refused, and not counted as a request served
+                        action = ("status", 429, "rate limit exceeded", {"Retry-After": "1"})
                     elif server.script:
                         server.requests.append(record)
                         action = server.script.popleft()

@@ -234,6 +234,9 @@ def test_examples_run_against_a_local_server(example, fault_server, tmp_path, mo
     for model in data["models"]:
         for endpoint in model["endpoints"]:
             endpoint["base_url"] = fault_server.base_url
+            # NIM's free-tier limit ships in its example; keeping it here would make this test a minute
+            # long (tests/models/test_rate_limit.py tests the limiter itself)
+            assert endpoint.pop("requests_per_minute", 40) == 40
     data["out"] = str(tmp_path / example)
     data["data"]["limit"] = 2
     data["metrics"] = {"n_boot": 50}

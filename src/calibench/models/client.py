@@ -7,6 +7,9 @@ gives, ending in ``/v1`` (``https://integrate.api.nvidia.com/v1``,
 the endpoint with the most free capacity, and a retry may move to another one, which is how
 a study scales out over a fleet.
 
+Rate limits: an endpoint's requests and tokens per minute are kept by spacing its requests,
+and a 429 halves its concurrency, which then grows back (:mod:`calibench.models.rate_limit`).
+
 Failures: 429, 5xx, connection errors, timeouts (including a response that drips in past
 the deadline), malformed JSON and responses without choices are retried with exponential
 backoff and full jitter, honouring Retry-After; other 4xx fail at once. API keys are read
@@ -29,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 import httpx
 
 from calibench.errors import CalibenchError
+from calibench.models.rate_limit import AdaptiveLimit, RateLimiter, estimated_tokens
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
 
@@ -36,12 +40,16 @@ RETRYABLE_STATUS = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
 @dataclass(frozen=True)
 class Endpoint:
     """An OpenAI-compatible endpoint: its base URL, the environment variable holding its key,
-    how many requests it takes at once, and the deadline of one request in seconds."""
+    how many requests it takes at once, the deadline of one request in seconds, and its rate
+    limits (requests and tokens per minute, None: none)."""
 
     base_url: str
     api_key_env: str | None = None
     max_concurrency: int = 4
     timeout_s: float = 300.0
+    # the endpoint's published limits, kept by spacing requests (see calibench.models.rate_limit)
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -50,6 +58,7 @@ class Endpoint:
             raise CalibenchError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
         if not self.timeout_s > 0:
             raise CalibenchError(f"timeout_s must be positive, got {self.timeout_s}")
+        RateLimiter(self.requests_per_minute, self.tokens_per_minute)  # validates them
 
     def api_key(self) -> str | None:
         """The key held by the environment variable this endpoint names; None if it names none."""
@@ -136,8 +145,8 @@ class _Attempt(Exception):
 class _Slot:
     def __init__(self, endpoint: Endpoint):
         self.endpoint = endpoint
-        self.semaphore = asyncio.Semaphore(endpoint.max_concurrency)
-        self.in_flight = 0
+        self.gate = AdaptiveLimit(endpoint.max_concurrency)
+        self.limiter = RateLimiter(endpoint.requests_per_minute, endpoint.tokens_per_minute)
         self.url = endpoint.base_url.rstrip("/") + "/chat/completions"
 
 
@@ -208,12 +217,12 @@ class ChatClient:
         # the preferred endpoint while it has room (it holds the prompt prefix in its cache);
         # otherwise most free capacity first, ties in turn, so idle endpoints share the load evenly
         for i, slot in enumerate(self._slots):
-            if slot.endpoint.base_url == prefer and slot.in_flight < slot.endpoint.max_concurrency:
+            if slot.endpoint.base_url == prefer and slot.gate.free > 0:
                 return i
         turn = next(self._turn)
         n = len(self._slots)
         order = [(turn + i) % n for i in range(n)]
-        return max(order, key=lambda i: (self._slots[i].endpoint.max_concurrency - self._slots[i].in_flight) / self._slots[i].endpoint.max_concurrency)
+        return max(order, key=lambda i: self._slots[i].gate.free)
 
     async def chat(self, messages: list[dict], options: SamplingOptions | None = None, *, prefer: str | None = None) -> ChatResponse:
         """Send one chat completion, retrying as the module docstring says; raise ModelRequestError on failure.
@@ -223,21 +232,22 @@ class ChatClient:
         """
         body = {"model": self.model, "messages": messages, **(options or SamplingOptions()).body()}
         payload = json.dumps(body).encode("utf-8")
+        tokens = estimated_tokens(payload, body.get("max_tokens"))
         started = time.perf_counter()
         last: _Attempt | None = None
         for attempt in range(1, self.retry.max_attempts + 1):
             index = self._pick(prefer if attempt == 1 else None)
             slot = self._slots[index]
             try:
-                async with slot.semaphore:
-                    slot.in_flight += 1
-                    try:
-                        raw = await self._send(index, slot, payload)
-                    finally:
-                        slot.in_flight -= 1
+                async with slot.gate:
+                    await slot.limiter.acquire(tokens)
+                    raw = await self._send(index, slot, payload)
+                    slot.gate.succeeded()
                 return _response(raw, slot.endpoint.base_url, attempt, time.perf_counter() - started)
             except _Attempt as failure:
                 last = failure
+                if failure.status == 429:  # the endpoint says too many: fewer at once from now on
+                    slot.gate.throttled()
                 if not failure.retryable:
                     raise ModelRequestError(str(failure), status=failure.status, attempts=attempt) from None
             if attempt < self.retry.max_attempts:

@@ -50,6 +50,9 @@ class EndpointConfig(_Strict):
     api_key_env: str | None = None
     max_concurrency: int = Field(4, ge=1, le=1024)
     timeout_s: float = Field(300.0, gt=0)
+    # the endpoint's published limits (NVIDIA NIM's free tier: about 40 requests a minute)
+    requests_per_minute: float | None = Field(None, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0)
 
     @field_validator("base_url")
     @classmethod

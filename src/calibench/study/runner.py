@@ -71,6 +71,12 @@ class _FailureGuard:
     def __init__(self, model: str, limit: int, out: Path):
         self.model, self.limit, self.out = model, limit, out
         self.failed = self.in_a_row = 0
+        self.stopped: RunStopped | None = None
+
+    def check(self) -> None:
+        """Before a request: once stopped, no other request starts."""
+        if self.stopped is not None:
+            raise self.stopped
 
     def ok(self) -> None:
         self.in_a_row = 0
@@ -79,13 +85,14 @@ class _FailureGuard:
         self.failed += 1
         self.in_a_row += 1
         resume = f"what was stored stays in {self.out}; run the same command to resume"
-        if exc.status in FATAL_STATUS:
-            raise RunStopped(f"{self.model}: HTTP {exc.status} {FATAL_STATUS[exc.status]} ({exc}); stopped: {resume}")
-        if self.in_a_row >= BREAKER:
-            raise RunStopped(f"{self.model}: {self.in_a_row} requests in a row failed (last: {exc}); stopped: {resume}")
-        if self.failed > self.limit:
-            raise RunStopped(f"{self.model}: {self.failed} requests failed, more than max_failed allows ({self.limit}; "
-                             f"last: {exc}); stopped: {resume}")
+        if self.stopped is None and exc.status in FATAL_STATUS:
+            self.stopped = RunStopped(f"{self.model}: HTTP {exc.status} {FATAL_STATUS[exc.status]} ({exc}); stopped: {resume}")
+        elif self.stopped is None and self.in_a_row >= BREAKER:
+            self.stopped = RunStopped(f"{self.model}: {self.in_a_row} requests in a row failed (last: {exc}); stopped: {resume}")
+        elif self.stopped is None and self.failed > self.limit:
+            self.stopped = RunStopped(f"{self.model}: {self.failed} requests failed, more than max_failed allows "
+                                      f"({self.limit}; last: {exc}); stopped: {resume}")
+        self.check()
 
 
 def failure_limit(max_failed: float, requests: int) -> int:
@@ -134,6 +141,7 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
                     while True:
                         held, response = _stored(store, done, group, request)
                         if not held:
+                            guard.check()
                             try:
                                 reply = await client.chat(request.messages, request.options, prefer=endpoint)
                             except ModelRequestError as exc:
