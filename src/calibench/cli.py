@@ -7,6 +7,7 @@ usage errors already do the same.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -222,12 +223,25 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
         raise CalibenchError("no model given: name one with --model or in the study file's [[models]]")
     config = parse_config(data, source=str(study) if study else "command line")
     console = Console(stderr=True)
+    previous = signal.signal(signal.SIGTERM, _terminated)  # a kill (a scheduler's, a CI's) stops like Ctrl-C
     try:
         run_dir = run_study(config, console=console, show_progress=not quiet)
-    except KeyboardInterrupt:
-        console.print(f"interrupted: every response received so far is stored in {config.out_dir}; run the same command to resume")
-        raise SystemExit(130) from None
+    except KeyboardInterrupt as stop:
+        how = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        console.print(f"{how}: every response received so far is stored in {config.out_dir}; run the same command to resume",
+                      highlight=False, soft_wrap=True)
+        raise SystemExit(143 if isinstance(stop, Terminated) else 130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _print_summary(run_dir)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it unwinds as on Ctrl-C."""
+
+
+def _terminated(signum, frame) -> None:
+    raise Terminated
 
 
 def _positive_int(option: str, text: str) -> int:

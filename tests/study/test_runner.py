@@ -311,21 +311,21 @@ def test_a_key_refused_mid_run_stops_it_and_a_rerun_resumes(fault_server, tmp_pa
 
     secret = "nvapi-REVOKED-7"
     monkeypatch.setenv("STUDY_KEY", secret)
-    args = ["run", "--model", f"m@{fault_server.base_url}", "--api-key-env", "STUDY_KEY", "--limit", "6",
-            "--protocol", "verbalized", "--out", str(tmp_path / "run"), "--quiet"]
-    fault_server.script.extend([("ok", "Answer: A\nConfidence: 60%")] * 2 + [("status", 401, f"revoked {secret}")])
+    args = ["run", "--model", f"m@{fault_server.base_url}", "--api-key-env", "STUDY_KEY", "--limit", "20",
+            "--protocol", "verbalized", "--out", str(tmp_path / "run"), "--quiet", "--concurrency", "2"]
+    fault_server.script.extend([("ok", "Answer: A\nConfidence: 60%")] * 2)
     fault_server.default = ("status", 401, f"revoked {secret}")
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "HTTP 401 Unauthorized" in err and "run the same command to resume" in err and secret not in err
     assert len(err.strip().splitlines()) == 1
     sent = len(fault_server.requests)
-    assert sent <= 4  # stopped at the first 401 (concurrency 2: at most one more in flight), not 6 requests
+    assert sent <= 2 + 2  # the two answered, then no new request once a 401 came back (two at a time)
     with Store(tmp_path / "run" / "responses.sqlite") as store:
         assert store.count()["ok"] == 2
     fault_server.default = ("ok", "Answer: C\nConfidence: 70%")  # a new key
     assert main(args) == 0
-    assert len(fault_server.requests) == sent + 4  # only the four not yet answered are asked
+    assert len(fault_server.requests) == sent + 18  # only the 18 not yet answered are asked
     assert {i["status"] for i in load_run(tmp_path / "run").items} == {"ok"}
 
 

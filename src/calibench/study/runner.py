@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from calibench import __version__
 from calibench.atomic import remove_stale_temporaries, write_atomic
@@ -43,6 +42,7 @@ from calibench.models.preflight import preflight
 from calibench.study.config import ModelConfig, StudyConfig, study_identity
 from calibench.study.items import build_items
 from calibench.study.plan import plan_requests
+from calibench.study.progress import parse_text, progress_for
 from calibench.study.comparisons import comparisons
 from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, timing
 from calibench.study.store import Store
@@ -113,15 +113,17 @@ class ModelRun:
 
 
 async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[Endpoint], store: Store,
-                   progress: Progress | None, concurrency: int, guard: _FailureGuard) -> None:
+                   progress, concurrency: int, guard: _FailureGuard) -> None:
     """Ask the question groups in ``todo``, reading what the store holds (keys in ``done``) instead of asking."""
-    parsed = tried = finished = 0
+    read: dict[str, list[int]] = {}  # per protocol: replies read, replies received
+    finished = 0
     engine = {"prompt_s": 0.0, "generation_s": 0.0, "prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
     started = time.perf_counter()
     started_at = time.time()
     task = None
     if progress is not None:
-        task = progress.add_task(run.config.display, total=len(run.groups), completed=len(run.groups) - len(todo), parse="", speed="")
+        task = progress.add_task(run.config.display, total=len(run.groups), completed=len(run.groups) - len(todo), parse="", speed="",
+                                 failed=0)
     gate = asyncio.Semaphore(concurrency)
 
     def record(request, **outcome) -> None:
@@ -131,7 +133,7 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
     async with ChatClient(run.model_id, endpoints, retry=RetryPolicy(**run.config.retry.model_dump())) as client:
 
         async def ask_group(group) -> None:
-            nonlocal parsed, tried, finished
+            nonlocal finished
             async with gate:  # one question's requests back to back, on one endpoint: they share a cached prefix
                 endpoint = None
                 requests = group.requests()
@@ -152,9 +154,10 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
                                 record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
                                 guard.ok()
                                 response, endpoint = reply.raw, reply.endpoint
-                                tried += 1
-                                parsed += read_response(request.protocol.reads, reply.raw, request.question,
-                                                         prefilled=group.prefilled).parsed.status in PARSED
+                                counts = read.setdefault(request.protocol.name, [0, 0])
+                                counts[1] += 1
+                                counts[0] += read_response(request.protocol.reads, reply.raw, request.question,
+                                                           prefilled=group.prefilled).parsed.status in PARSED
                                 _add_timings(engine, reply.timings or {}, len(endpoints))
                         request = requests.send(response)
                 except StopIteration:
@@ -162,7 +165,7 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
             finished += 1
             if task is not None:
                 rate = finished / max(time.perf_counter() - started, 1e-9)
-                progress.update(task, advance=1, parse=f"read {parsed / tried:.0%}" if tried else "", speed=f"{rate:.2f} q/s")
+                progress.update(task, advance=1, parse=parse_text(read), speed=f"{rate:.2f} q/s", failed=guard.failed)
 
         tasks = [asyncio.ensure_future(ask_group(g)) for g in todo]
         try:
@@ -172,8 +175,9 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-    if tried:
-        store.add_session(run.config.display, started_at=started_at, wall_s=time.perf_counter() - started, requests=tried, **engine)
+    received = sum(tried for _, tried in read.values())
+    if received:
+        store.add_session(run.config.display, started_at=started_at, wall_s=time.perf_counter() - started, requests=received, **engine)
 
 
 def _add_timings(engine: dict, t: dict, servers: int) -> None:
@@ -264,7 +268,7 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
             todo = [g for g in groups if _pending(g, done, store)]
             if not todo:
                 continue  # everything this model is asked is stored: no engine to start
-            progress = _progress(console) if show_progress else None
+            progress = progress_for(console) if show_progress else None
             if engines:
                 with contextlib.ExitStack() as stack:
                     endpoints = [Endpoint(stack.enter_context(engine).base_url, max_concurrency=e.parallel) for engine in engines]
@@ -305,18 +309,6 @@ def _preflight(cfg: ModelConfig, protocols: list[str]) -> None:
         return
     reads_logprobs = bool({"logprob", "p-true"} & set(protocols)) or ("stated" in protocols and BACKENDS[cfg.server].prefill)
     preflight(cfg.name, [Endpoint(**e.model_dump()) for e in cfg.endpoints], logprobs=cfg.logprobs and reads_logprobs)
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description:<22}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[parse]:>11}"),
-        TextColumn("{task.fields[speed]:>9}"),
-        TimeRemainingColumn(),
-        console=console,
-    )
 
 
 def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency, max_failed: float, out: Path) -> None:
