@@ -25,7 +25,7 @@ def test_missing_package_names_the_install_command(monkeypatch):
 
 
 def test_unknown_model_and_missing_file(tmp_path):
-    with pytest.raises(CalibenchError, match="unknown model 'gpt-9'"):
+    with pytest.raises(CalibenchError, match="unknown model 'gpt-9'.*a remote model is NAME@URL"):
         resolve("gpt-9")
     with pytest.raises(CalibenchError, match="does not exist"):
         resolve(tmp_path / "nope.gguf")

@@ -180,6 +180,9 @@ def test_report_and_compare_commands(results, tmp_path, capsys):
     page = (out / "report.html").read_text()
     assert "qwen2.5-coder-0.5b (fixture)" in page  # a second copy of a model gets the study's name
     assert main(["report", str(tmp_path / "nothing")]) == 2
+    assert "nothing: no such directory" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["report", str(tmp_path / "empty")]) == 2
     assert "not a finished run" in capsys.readouterr().err
 
 

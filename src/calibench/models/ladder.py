@@ -165,7 +165,8 @@ def resolve(name_or_path: str | os.PathLike) -> ResolvedModel:
         return ResolvedModel(path.stem, path.resolve(), _verified_sha256(path), "local file")
     if path.suffix.lower() == ".gguf":
         raise CalibenchError(f"model file {path} does not exist")
-    raise CalibenchError(f"unknown model {key!r}: neither a ladder model ({', '.join(LADDER)}) nor a .gguf file")
+    raise CalibenchError(f"unknown model {key!r}: neither a ladder model ({', '.join(LADDER)}) nor a .gguf file; "
+                         "a remote model is NAME@URL (e.g. meta/llama-3.1-8b-instruct@https://integrate.api.nvidia.com/v1)")
 
 
 def _assemble(parts: list[Path], out: Path, sha256: str) -> Path:

@@ -30,6 +30,8 @@ class Run:
 def load_results(path: str | Path) -> Results:
     """Load and validate ``results.json`` from a run directory (or the file itself)."""
     path = Path(path)
+    if not path.exists():
+        raise CalibenchError(f"{path}: no such directory")
     results_file = path if path.is_file() else path / "results.json"
     if not results_file.is_file():
         raise CalibenchError(f"{path}: not a finished run (results.json is missing)")
