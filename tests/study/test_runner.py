@@ -345,7 +345,7 @@ def test_max_failed_ends_the_run_and_a_rerun_resumes(fault_server, tmp_path, cap
 
 
 def test_an_endpoint_that_goes_down_trips_the_breaker(fault_server, tmp_path):
-    from calibench.study.runner import BREAKER, RunStopped
+    from calibench.study.failures import BREAKER, RunStopped
 
     cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 30}, protocols=["verbalized"], max_failed=100)
     cfg.models[0].retry.max_attempts = 1

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import platform
 import subprocess
 import time
@@ -40,6 +39,7 @@ from calibench.models.engine import LocalEngine
 from calibench.models.ladder import resolve
 from calibench.models.preflight import preflight
 from calibench.study.config import ModelConfig, StudyConfig, study_identity
+from calibench.study.failures import FailureGuard, failure_limit
 from calibench.study.items import build_items
 from calibench.study.plan import plan_requests
 from calibench.study.progress import parse_text, progress_for
@@ -55,52 +55,6 @@ ENGINE_NOTE = (
 )
 
 
-FATAL_STATUS = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
-BREAKER = 10  # failed requests in a row, retries exhausted each, that stop a model's run
-
-
-class RunStopped(CalibenchError):
-    """A run stopped on failures it cannot recover from; what it stored stays, and a rerun resumes."""
-
-
-class _FailureGuard:
-    """Stops a model's run on a failure that retrying cannot fix: an answer of 401, 403 or 404, a
-    run of ``BREAKER`` consecutive failures (an endpoint that is down), or more failures than
-    ``limit`` in this sitting."""
-
-    def __init__(self, model: str, limit: int, out: Path):
-        self.model, self.limit, self.out = model, limit, out
-        self.failed = self.in_a_row = 0
-        self.stopped: RunStopped | None = None
-
-    def check(self) -> None:
-        """Before a request: once stopped, no other request starts."""
-        if self.stopped is not None:
-            raise self.stopped
-
-    def ok(self) -> None:
-        self.in_a_row = 0
-
-    def fail(self, exc: ModelRequestError) -> None:
-        self.failed += 1
-        self.in_a_row += 1
-        resume = f"what was stored stays in {self.out}; run the same command to resume"
-        if self.stopped is None and exc.status in FATAL_STATUS:
-            self.stopped = RunStopped(f"{self.model}: HTTP {exc.status} {FATAL_STATUS[exc.status]} ({exc}); stopped: {resume}")
-        elif self.stopped is None and self.in_a_row >= BREAKER:
-            self.stopped = RunStopped(f"{self.model}: {self.in_a_row} requests in a row failed (last: {exc}); stopped: {resume}")
-        elif self.stopped is None and self.failed > self.limit:
-            self.stopped = RunStopped(f"{self.model}: {self.failed} requests failed, more than max_failed allows "
-                                      f"({self.limit}; last: {exc}); stopped: {resume}")
-        self.check()
-
-
-def failure_limit(max_failed: float, requests: int) -> int:
-    """The failed requests allowed: ``max_failed`` itself when it is a count (1 or more), else that
-    share of ``requests``, rounded up."""
-    return int(max_failed) if max_failed >= 1 else math.ceil(max_failed * requests)
-
-
 @dataclass
 class ModelRun:
     config: ModelConfig
@@ -113,7 +67,7 @@ class ModelRun:
 
 
 async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[Endpoint], store: Store,
-                   progress, concurrency: int, guard: _FailureGuard) -> None:
+                   progress, concurrency: int, guard: FailureGuard) -> None:
     """Ask the question groups in ``todo``, reading what the store holds (keys in ``done``) instead of asking."""
     read: dict[str, list[int]] = {}  # per protocol: replies read, replies received
     finished = 0
@@ -312,7 +266,7 @@ def _preflight(cfg: ModelConfig, protocols: list[str]) -> None:
 
 
 def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency, max_failed: float, out: Path) -> None:
-    guard = _FailureGuard(run.config.display, failure_limit(max_failed, len(todo) * len(todo[0].senders)), out)
+    guard = FailureGuard(run.config.display, failure_limit(max_failed, len(todo) * len(todo[0].senders)), out)
     with progress or contextlib.nullcontext():
         asyncio.run(_ask_all(run, todo, done, endpoints, store, progress, concurrency, guard))
 
