@@ -117,3 +117,16 @@ def test_bad_run_options_are_one_line(flag, value, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_dry_run_plans_without_asking_or_storing(fault_server, tmp_path, capsys):
+    url = fault_server.base_url
+    study = tmp_path / "study.toml"
+    study.write_text(f'name = "plan"\nout = "{tmp_path / "run"}"\nprotocols = ["stated", "verbalized"]\n[data]\nn_total = 20\n'
+                     f'[[models]]\nname = "m"\nendpoints = [{{ base_url = "{url}", requests_per_minute = 30 }}]\n')
+    assert main(["run", str(study), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    # stated follows the answer read: 20 questions send 20 answer reads, 20 stated and 20 verbalized
+    assert "m: 20 questions, 60 requests (answer 20, stated 20, verbalized 20)" in out
+    assert "about 2 min at the endpoints' limits (30 requests/min)" in out and "in all: 60 requests, about 2 min" in out
+    assert fault_server.requests == [] and fault_server.probes == [] and not (tmp_path / "run").exists()

@@ -184,10 +184,11 @@ def _model_option(value: str, api_key_env: str | None) -> dict:
 @click.option("--subjects", default=None, metavar="A,B|all", help="Comma-separated subjects to sample from, or all.")
 @click.option("--seed", type=int, default=None, help="Seed of the question sample (which questions are drawn).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Requests in flight per remote endpoint.")
+@click.option("--dry-run", is_flag=True, help="Print what would be asked (questions, requests, tokens, time) and ask nothing.")
 @click.option("--max-failed", default=None, metavar="N|SHARE",
               help="Failed requests a model may have before the run stops: a count (20) or a share of its requests (5%, 0.05; default 5%).")
 def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temperature, out, quick, quiet, n_total, subjects,
-        seed, concurrency, max_failed) -> None:
+        seed, concurrency, dry_run, max_failed) -> None:
     """Run (or resume) a study: from STUDY.toml, from flags, or both (flags win)."""
     from calibench.study import load_config, parse_config, run_study
 
@@ -222,6 +223,18 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
     if "models" not in data:
         raise CalibenchError("no model given: name one with --model or in the study file's [[models]]")
     config = parse_config(data, source=str(study) if study else "command line")
+    if dry_run:
+        from calibench.study.dry_run import dry_run as plan
+
+        click.echo(f"dry run of {config.name}: nothing is asked or stored")
+        plans = plan(config)
+        for model in plans:
+            click.echo(model.line())
+        total = f"{sum(sum(p.requests.values()) for p in plans)} requests"
+        if all(p.minutes is not None for p in plans):
+            total += f", about {sum(p.minutes for p in plans):.0f} min, the models asked one after another"
+        click.echo(f"in all: {total}")
+        return
     console = Console(stderr=True)
     previous = signal.signal(signal.SIGTERM, _terminated)  # a kill (a scheduler's, a CI's) stops like Ctrl-C
     try:

@@ -1,0 +1,80 @@
+"""``calibench run --dry-run``: what a study would ask, without asking or storing anything.
+
+Per model: the questions (with their option orders and repetitions), the requests each
+protocol sends (a follow-up counted as if its answer read gave a letter: the most it sends),
+an estimate of the prompt tokens (request bytes / 4, as the rate limiter counts them) and the
+most tokens it may generate, and how long it takes at the endpoints' published limits, or at
+the rate an earlier sitting of the same run measured. Nothing is preflighted, started or
+written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from calibench.data import load_dataset, sample_study
+from calibench.models.rate_limit import estimated_tokens
+from calibench.study.config import ModelConfig, StudyConfig
+from calibench.study.plan import plan_requests
+from calibench.study.store import Store
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    model: str
+    questions: int
+    requests: dict[str, int]  # by the protocol that sends them
+    prompt_tokens: int
+    max_generated_tokens: int
+    minutes: float | None  # None: no limit set and no earlier sitting to measure
+    basis: str  # what ``minutes`` rests on
+
+    def line(self) -> str:
+        sent = sum(self.requests.values())
+        by = ", ".join(f"{name} {n}" for name, n in self.requests.items())
+        time = "time not estimated (no rate limit set and no earlier sitting)" if self.minutes is None else \
+            f"about {self.minutes:.0f} min at {self.basis}"
+        return (f"{self.model}: {self.questions} questions, {sent} requests ({by}), ~{self.prompt_tokens:,} prompt tokens, "
+                f"at most {self.max_generated_tokens:,} generated; {time}")
+
+
+def _minutes(cfg: ModelConfig, requests: int, tokens: int, config: StudyConfig) -> tuple[float | None, str]:
+    rpm = sum(e.requests_per_minute for e in cfg.endpoints if e.requests_per_minute) if cfg.endpoints else 0
+    tpm = sum(e.tokens_per_minute for e in cfg.endpoints if e.tokens_per_minute) if cfg.endpoints else 0
+    limited = [m for m in (requests / rpm if rpm else None, tokens / tpm if tpm else None) if m is not None]
+    if limited:
+        return max(limited), "the endpoints' limits" + (f" ({rpm:g} requests/min)" if rpm else "")
+    store_path = config.out_dir / "responses.sqlite"
+    if store_path.exists():
+        with Store(store_path) as store:
+            sessions = store.sessions(cfg.display)
+        asked, wall = sum(s["requests"] for s in sessions), sum(s["wall_s"] for s in sessions)
+        if asked and wall > 0:
+            return requests / (asked / wall) / 60, f"the {asked / wall * 60:.0f} requests/min an earlier sitting measured"
+    return None, ""
+
+
+def dry_run(config: StudyConfig) -> list[ModelPlan]:
+    """The plan of every model of ``config`` (see the module docstring)."""
+    data = config.data
+    sample = sample_study(load_dataset(data.dataset), seed=data.seed, subjects=data.subjects, n_total=data.n_total,
+                          n_per_subject=data.n_per_subject, strata=data.strata)
+    questions = sample.questions[: data.limit] if data.limit else sample.questions
+    plans = []
+    for cfg in config.models:
+        groups = plan_requests(model=cfg.display, model_sha256=None, questions=questions, protocols=config.protocols,
+                               sampling=config.sampling, constraint=cfg.json_constraint, backend=cfg.server,
+                               logprobs=cfg.logprobs, permutations=data.permutations)
+        requests: dict[str, int] = {}
+        prompt = generated = 0
+        for group in groups:
+            for protocol in group.senders:
+                request = group.request(protocol, group.question.letters[0] if protocol.follows else None)
+                body = json.dumps({"messages": request.messages, **request.options.body()}).encode()
+                requests[protocol.name] = requests.get(protocol.name, 0) + 1
+                prompt += estimated_tokens(body, None)
+                generated += request.options.max_tokens or 0
+        minutes, basis = _minutes(cfg, sum(requests.values()), prompt + generated, config)
+        plans.append(ModelPlan(cfg.display, len(groups), requests, prompt, generated, minutes, basis))
+    return plans
