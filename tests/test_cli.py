@@ -130,3 +130,8 @@ def test_dry_run_plans_without_asking_or_storing(fault_server, tmp_path, capsys)
     assert "m: 20 questions, 60 requests (answer 20, stated 20, verbalized 20)" in out
     assert "about 2 min at the endpoints' limits (30 requests/min)" in out and "in all: 60 requests, about 2 min" in out
     assert fault_server.requests == [] and fault_server.probes == [] and not (tmp_path / "run").exists()
+
+
+def test_sample_names_the_option_it_refuses(capsys):
+    assert main(["sample", "--n-total", "0"]) == 2
+    assert "--n-total takes a positive whole number or all, got '0'" in capsys.readouterr().err

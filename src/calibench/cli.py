@@ -99,16 +99,13 @@ def models(as_json: bool) -> None:
             console.print(f"To install {row['name']}: {row['install']}", soft_wrap=True, highlight=False)
 
 
-def _count_option(value: str) -> int | str:
+def _count_option(option: str, value: str) -> int | str:
+    """A count option's value: a positive whole number, or "all"; anything else is one line naming the option."""
     if value == "all":
         return value
-    try:
-        n = int(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a positive integer or 'all', got {value!r}") from None
-    if n < 1:
-        raise click.BadParameter(f"expected a positive integer or 'all', got {value!r}")
-    return n
+    if not value.isdigit() or int(value) < 1:
+        raise CalibenchError(f"{option} takes a positive whole number or all, got {value!r}")
+    return int(value)
 
 
 @cli.command()
@@ -126,7 +123,7 @@ def _count_option(value: str) -> int | str:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the questions here as JSONL.")
 def sample(dataset, seed, subjects, n_total, n_per_subject, strata, keep_duplicates, out) -> None:
     """Draw a study sample and print its manifest (as JSON); optionally write its questions."""
-    total = None if n_per_subject is not None else _count_option(n_total)
+    total = None if n_per_subject is not None else _count_option("--n-total", n_total)
     chosen = None if subjects is None else ("all" if subjects == "all" else [s.strip() for s in subjects.split(",") if s.strip()])
     drawn = sample_study(
         load_dataset(dataset),
@@ -198,7 +195,7 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
     if protocols:
         data["protocols"] = list(protocols)
     if n_total is not None:
-        n_total = "all" if n_total == "all" else _positive_int("--n-total", n_total)
+        n_total = _count_option("--n-total", n_total)
         data.setdefault("data", {}).pop("n_per_subject", None)
     if subjects is not None:
         subjects = "all" if subjects == "all" else [s.strip() for s in subjects.split(",") if s.strip()]
@@ -255,12 +252,6 @@ class Terminated(KeyboardInterrupt):
 
 def _terminated(signum, frame) -> None:
     raise Terminated
-
-
-def _positive_int(option: str, text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise CalibenchError(f"{option} takes a positive whole number or all, got {text!r}")
-    return int(text)
 
 
 def _count_or_share(option: str, text: str) -> float:
