@@ -34,7 +34,8 @@ RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length
 MESSAGES = [{"role": "system", "content": "You answer multiple-choice questions."}, {"role": "user", "content": "Q?\nA. a\nB. b\nC. c\nD. d"}]
 
 
-def serve(port_queue) -> None:
+def serve(port_queue, reply=None) -> None:
+    """Answer every request on a fresh port (put on ``port_queue``) with RESPONSE, or ``reply()``'s bytes."""
     async def handle(reader, writer):
         try:
             while True:
@@ -44,7 +45,7 @@ def serve(port_queue) -> None:
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":")[1])
                 await reader.readexactly(length)
-                writer.write(RESPONSE)
+                writer.write(reply() if reply else RESPONSE)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()

@@ -21,42 +21,30 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_client import MESSAGES, RESPONSE  # noqa: E402
+from bench_client import MESSAGES, RESPONSE, serve  # noqa: E402
 
 from calibench.models import ChatClient, Endpoint, SamplingOptions  # noqa: E402
 
 TOO_MANY = b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 5\r\nContent-Length: 2\r\n\r\n{}"
 
 
-def serve(port_queue, counts, rpm: int) -> None:
-    served: collections.deque = collections.deque()
+class SlidingMinute:
+    """The reply to each request: 429 when it would make more than ``rpm`` in the last 60 s."""
 
-    async def handle(reader, writer):
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0)
-                await reader.readexactly(length)
-                now = time.monotonic()
-                while served and served[0] <= now - 60:
-                    served.popleft()
-                if len(served) >= rpm:
-                    counts["429"] += 1
-                    writer.write(TOO_MANY)
-                else:
-                    served.append(now)
-                    counts["ok"] += 1
-                    writer.write(RESPONSE)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
+    def __init__(self, counts, rpm: int):
+        self.counts, self.rpm = counts, rpm
+        self.served: collections.deque = collections.deque()
 
-    async def main():
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port_queue.put(server.sockets[0].getsockname()[1])
-        await server.serve_forever()
-
-    asyncio.run(main())
+    def __call__(self) -> bytes:
+        now = time.monotonic()
+        while self.served and self.served[0] <= now - 60:
+            self.served.popleft()
+        if len(self.served) >= self.rpm:
+            self.counts["429"] += 1
+            return TOO_MANY
+        self.served.append(now)
+        self.counts["ok"] += 1
+        return RESPONSE
 
 
 async def run(url: str, n: int, rpm: int, concurrency: int) -> float:
@@ -75,7 +63,7 @@ def main() -> None:
     manager = multiprocessing.Manager()
     counts = manager.dict({"ok": 0, "429": 0})
     ports = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(ports, counts, args.rpm), daemon=True)
+    server = multiprocessing.Process(target=serve, args=(ports, SlidingMinute(counts, args.rpm)), daemon=True)
     server.start()
     try:
         elapsed = asyncio.run(run(f"http://127.0.0.1:{ports.get(timeout=10)}/v1", args.requests, args.rpm, args.concurrency))

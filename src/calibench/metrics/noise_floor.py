@@ -33,6 +33,11 @@ class NoiseFloor:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_scores(cls, metric: str, n: int, scores: np.ndarray, quantile: float = 0.95) -> NoiseFloor:
+        """The floor of ``metric`` from its values over calibrated simulations (:func:`calibrated_scores`)."""
+        return cls(metric, int(n), float(scores.mean()), float(np.quantile(scores, quantile)), quantile, int(scores.size))
+
 
 def noise_floor(
     p,
@@ -60,7 +65,7 @@ def noise_floor(
         raise CalibenchError(f"quantile must lie in (0, 1), got {quantile!r}")
     scores = calibrated_scores(values, n=n, metric=resolve(metric, **metric_options), n_sims=n_sims, seed=seed)
     name = metric if isinstance(metric, str) else "metric"
-    return NoiseFloor(name, int(n), float(scores.mean()), float(np.quantile(scores, quantile)), quantile, n_sims)
+    return NoiseFloor.from_scores(name, n, scores, quantile)
 
 
 def calibrated_scores(values: np.ndarray, *, n: int, metric: WeightedMetric, n_sims: int, seed: int) -> np.ndarray:

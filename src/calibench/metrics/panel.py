@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 from calibench.errors import CalibenchError
 from calibench.metrics._inputs import check_inputs, check_positive_int
@@ -93,7 +92,7 @@ def panel(
     table = weighted_metrics(n_bins=n_bins, coverage=coverage)
     estimates = bootstrap_many(table, p, y, n_boot=n_boot, seed=seed, level=level, method=method, groups=groups)
     scores = calibrated_scores(p, n=p.size, metric=table["ece"], n_sims=noise_sims, seed=seed)
-    floor = NoiseFloor("ece", int(p.size), float(scores.mean()), float(np.quantile(scores, 0.95)), 0.95, noise_sims)
+    floor = NoiseFloor.from_scores("ece", p.size, scores)
     test = test_from_scores(estimates["ece"].value, scores, level)
     estimates["ece_debiased_l1"] = with_test(estimates["ece_debiased_l1"], estimates["ece"], test)
     _, sigma = smece_w(p, y, None)

@@ -16,7 +16,7 @@ from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.report import figures
 from calibench.report.format import estimate, num, pct, points
 from calibench.report.headline import caveats, headline
-from calibench.report.table import COLUMNS, markdown, ordered_models, rows
+from calibench.report.table import COLUMNS, calibration_error, markdown, ordered_models, rows
 from calibench.study.comparisons import ALPHA, TESTED
 from calibench.study.results import POLICIES, Results
 
@@ -50,9 +50,9 @@ def _recalibration_rows(label: str, proto) -> list[dict]:
     rows_out = []
     for m in [x for x in (recal.selected,) if x is not None] + recal.methods + [x for x in (recal.base_rate,) if x is not None]:
         cf = m.cross_fit
-        ece = cf.get("ece_debiased_l1") or cf["ece"]  # results from before the debiased ECE have only the plug-in
+        ece = calibration_error(cf)
         name = m.method if not m.chosen else f"{m.method} (chosen per fold: {', '.join(m.chosen)})"
-        holdout = "-" if m.holdout is None else estimate((m.holdout.get("ece_debiased_l1") or m.holdout["ece"]).after)
+        holdout = "-" if m.holdout is None else estimate(calibration_error(m.holdout).after)
         rows_out.append({"model": label, "protocol": proto.protocol, "method": name,
                          "ece_before": estimate(ece.before), "ece_after": estimate(ece.after), "holdout_after": holdout,
                          "plug_in_after": num(cf["ece"].after.value), "brier_after": num(cf["brier"].after.value),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from calibench.report.format import estimate, gap_estimate, num, pct, points
-from calibench.study.results import ModelResult, ProtocolResult, Results
+from calibench.study.results import ModelResult, ProtocolResult, Results, size_order
 
 COLUMNS = ("Model", "Protocol", "n", "Acc", "Conf", "Gap", "ECE", "ECE plug-in", "Brier", "AUROC", "Parse")
 HEADLINE_ECE = "ece_debiased_l1"
@@ -16,15 +16,15 @@ CAPTION = ("complete-case (unparsed answers dropped). ECE: bin-debiased, with it
 
 
 def calibration_error(metrics: dict):
-    """The headline calibration error of a panel's metrics: the bin-debiased ECE (results from
-    before it existed have only the plug-in ECE, shown then as it was)."""
+    """The headline calibration error among a panel's metrics (or a recalibration's before/after
+    pairs): the bin-debiased ECE; results from before it existed have only the plug-in ECE,
+    shown then as it was."""
     return metrics.get(HEADLINE_ECE) or metrics.get("ece")
 
 
 def ordered_models(results: Results) -> list[ModelResult]:
     """Models by size where known (smallest first), otherwise in study order."""
-    indexed = list(enumerate(results.models))
-    return [m for _, m in sorted(indexed, key=lambda im: (im[1].parameters is None, im[1].parameters or 0, im[0]))]
+    return [results.models[i] for i in size_order([m.parameters for m in results.models])]
 
 
 def rows(results: Results, protocols: list[str] | None = None) -> list[dict]:

@@ -60,7 +60,8 @@ class Comparison(BaseModel):
         return next((t for t in self.tests if t.metric == metric), None)
 
 
-def _none(x: float) -> float | None:
+def finite(x) -> float | None:
+    """A number as stored in results.json: None for a missing or undefined (NaN, infinite) value."""
     return None if x is None or not np.isfinite(x) else float(x)
 
 
@@ -88,8 +89,8 @@ def compare(kind: str, within: str, a: str, b: str, items_a: list[dict], items_b
                         method=f"exact McNemar ({acc.a_only} right only for a, {acc.b_only} only for b)")]
     for name in TESTED:
         d = metrics.paired_difference(p_b, y_b, p_a, y_a, name, n_boot=cfg.n_boot, seed=cfg.seed, n_bins=cfg.n_bins, groups=groups)
-        tests.append(PairedTest(metric=name, a=_none(d.b), b=_none(d.a), difference=_none(d.difference.value),
-                                low=_none(d.difference.low), high=_none(d.difference.high), p_value=_none(d.p_value),
+        tests.append(PairedTest(metric=name, a=finite(d.b), b=finite(d.a), difference=finite(d.difference.value),
+                                low=finite(d.difference.low), high=finite(d.difference.high), p_value=finite(d.p_value),
                                 method=PAIRED_BOOTSTRAP + (", clustered by question" if groups else "")))
     return Comparison(kind=kind, within=within, a=a, b=b, n=len(first), tests=tests)
 
@@ -111,5 +112,5 @@ def comparisons(items_by_model: dict[str, list[dict]], protocols: list[str], cfg
     out = [c for c in out if c is not None]
     tests = [t for c in out for t in c.tests]
     for test, adjusted in zip(tests, metrics.holm([np.nan if t.p_value is None else t.p_value for t in tests])):
-        test.p_holm = _none(adjusted)
+        test.p_holm = finite(adjusted)
     return out

@@ -13,10 +13,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from calibench.data import load_dataset, sample_study
 from calibench.models.rate_limit import estimated_tokens
 from calibench.study.config import ModelConfig, StudyConfig
-from calibench.study.plan import plan_requests
+from calibench.study.plan import plan_model, study_sample
 from calibench.study.store import Store
 
 
@@ -58,21 +57,17 @@ def _minutes(cfg: ModelConfig, requests: int, tokens: int, config: StudyConfig) 
 def dry_run(config: StudyConfig) -> list[ModelPlan]:
     """The plan of every model of ``config`` (see the module docstring)."""
     data = config.data
-    sample = sample_study(load_dataset(data.dataset), seed=data.seed, subjects=data.subjects, n_total=data.n_total,
-                          n_per_subject=data.n_per_subject, strata=data.strata)
+    sample = study_sample(data)
     questions = sample.questions[: data.limit] if data.limit else sample.questions
     plans = []
     for cfg in config.models:
-        groups = plan_requests(model=cfg.display, model_sha256=None, questions=questions, protocols=config.protocols,
-                               sampling=config.sampling, constraint=cfg.json_constraint, backend=cfg.server,
-                               logprobs=cfg.logprobs, permutations=data.permutations)
+        groups = plan_model(cfg, config, questions)
         requests: dict[str, int] = {}
         prompt = generated = 0
         for group in groups:
-            for protocol in group.senders:
-                request = group.request(protocol, group.question.letters[0] if protocol.follows else None)
+            for request in group.every_request():
                 body = json.dumps({"messages": request.messages, **request.options.body()}).encode()
-                requests[protocol.name] = requests.get(protocol.name, 0) + 1
+                requests[request.protocol.name] = requests.get(request.protocol.name, 0) + 1
                 prompt += estimated_tokens(body, None)
                 generated += request.options.max_tokens or 0
         minutes, basis = _minutes(cfg, sum(requests.values()), prompt + generated, config)

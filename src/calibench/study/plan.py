@@ -20,7 +20,9 @@ from calibench.data.question import Question
 from calibench.elicit.protocols import BACKENDS, Protocol, request_protocols
 from calibench.elicit.readers import answer_letter
 from calibench.models.client import SamplingOptions
-from calibench.study.config import SamplingConfig
+from calibench.data import load_dataset, sample_study
+from calibench.data.sampler import StudySample
+from calibench.study.config import DataConfig, ModelConfig, SamplingConfig, StudyConfig
 from calibench.study.store import request_key
 
 
@@ -76,6 +78,11 @@ class Group:
             repetition=self.repetition,
         )
         return PlannedRequest(key, protocol, self.question, self.repetition, messages, options)
+
+    def every_request(self) -> list[PlannedRequest]:
+        """Every request this group may send, each follow-up built as if the answer read gave the
+        first option's letter: the most it sends (for planning, not for asking)."""
+        return [self.request(p, self.question.letters[0] if p.follows else None) for p in self.senders]
 
     def requests(self) -> Generator[PlannedRequest, dict | None, None]:
         """Yield each request in order; send back its stored or received response (None if it failed).
@@ -152,3 +159,16 @@ def plan_requests(
                 groups.append(Group(model, model_sha256, question, shown, rotation, repetition, senders, sampling,
                                     constraint, backend, logprobs))
     return groups
+
+
+def study_sample(data: DataConfig) -> StudySample:
+    """The seeded study sample a study's ``[data]`` section draws (before its ``limit``)."""
+    return sample_study(load_dataset(data.dataset), seed=data.seed, subjects=data.subjects, n_total=data.n_total,
+                        n_per_subject=data.n_per_subject, strata=data.strata)
+
+
+def plan_model(cfg: ModelConfig, config: StudyConfig, questions: list[Question], *, model_sha256: str | None = None) -> list[Group]:
+    """The groups one model of a study asks for ``questions`` (see :func:`plan_requests`)."""
+    return plan_requests(model=cfg.display, model_sha256=model_sha256, questions=questions, protocols=config.protocols,
+                         sampling=config.sampling, constraint=cfg.json_constraint, backend=cfg.server,
+                         logprobs=cfg.logprobs, permutations=config.data.permutations)

@@ -20,7 +20,7 @@ from calibench import metrics
 from calibench.elicit.parser import OK, PARSED, SCALE_AMBIGUOUS, STATUSES
 from calibench.metrics.ece_interval import CalibrationTest
 from calibench.metrics.noise_floor import NoiseFloor
-from calibench.study.comparisons import Comparison, PairedTest
+from calibench.study.comparisons import Comparison, PairedTest, finite
 from calibench.study.items import FAILED
 from calibench.study.validity import (
     ConfidenceValues,
@@ -303,6 +303,11 @@ class Results(_Model):
     provenance: Provenance
 
 
+def size_order(parameters: list[float | None]) -> list[int]:
+    """Indices of models by size, smallest first; models of unknown size after, in study order."""
+    return sorted(range(len(parameters)), key=lambda i: (parameters[i] is None, parameters[i] or 0, i))
+
+
 def json_schema() -> dict:
     """The JSON Schema of results.json (shipped as ``results.schema.json``)."""
     return Results.model_json_schema()
@@ -472,10 +477,6 @@ def scale_readings(items: list[dict], cfg) -> dict[str, Summary] | None:
     return out
 
 
-def _finite(x) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
-
-
 def signals(items: list[dict], protocols: list[str], *, repetitions: int, temperature: float, cfg) -> Signals:
     """Stated confidence against the answer-letter probability on the same answers, and, with
     repeated sampling at temperature > 0, sampling consistency (the share of samples agreeing
@@ -498,10 +499,10 @@ def signals(items: list[dict], protocols: list[str], *, repetitions: int, temper
             n=len(pairs),
             stated_ece=metrics.ece(ps, ys, n_bins=cfg.n_bins),
             letter_ece=metrics.ece(pl, yl, n_bins=cfg.n_bins),
-            stated_auroc=_finite(metrics.auroc(ps, ys)),
-            letter_auroc=_finite(metrics.auroc(pl, yl)),
-            pearson=_finite(pearsonr(ps, pl).statistic) if varied else None,
-            spearman=_finite(spearmanr(ps, pl).statistic) if varied else None,
+            stated_auroc=finite(metrics.auroc(ps, ys)),
+            letter_auroc=finite(metrics.auroc(pl, yl)),
+            pearson=finite(pearsonr(ps, pl).statistic) if varied else None,
+            spearman=finite(spearmanr(ps, pl).statistic) if varied else None,
         ))
     consistency = []
     if repetitions > 1 and temperature > 0:
@@ -520,7 +521,7 @@ def signals(items: list[dict], protocols: list[str], *, repetitions: int, temper
                 c, r = np.array(conf), np.array(right)
                 consistency.append(Consistency(protocol=protocol, repetitions=repetitions, n_questions=len(conf),
                                                accuracy=float(r.mean()), mean_confidence=float(c.mean()),
-                                               ece=metrics.ece(c, r, n_bins=cfg.n_bins), auroc=_finite(metrics.auroc(c, r))))
+                                               ece=metrics.ece(c, r, n_bins=cfg.n_bins), auroc=finite(metrics.auroc(c, r))))
     return Signals(comparisons=comparisons, consistency=consistency)
 
 

@@ -29,10 +29,9 @@ from rich.console import Console
 from calibench import __version__
 from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.errors import CalibenchError
-from calibench.data import load_dataset, sample_study
 from calibench.data.sampler import DEFAULT_N_TOTAL
 from calibench.elicit.parser import PARSED
-from calibench.elicit.protocols import BACKENDS, PROTOCOLS, SELF_ANSWERING
+from calibench.elicit.protocols import PROTOCOLS, SELF_ANSWERING
 from calibench.elicit.readers import read_response
 from calibench.models.client import ChatClient, Endpoint, ModelRequestError, RetryPolicy
 from calibench.models.engine import LocalEngine
@@ -41,10 +40,10 @@ from calibench.models.preflight import preflight
 from calibench.study.config import ModelConfig, StudyConfig, study_identity
 from calibench.study.failures import FailureGuard, failure_limit
 from calibench.study.items import build_items
-from calibench.study.plan import plan_requests
+from calibench.study.plan import plan_model, study_sample
 from calibench.study.progress import parse_text, progress_for
 from calibench.study.comparisons import comparisons
-from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, timing
+from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, size_order, timing
 from calibench.study.store import Store
 from calibench.study.validity import REFERENCES
 
@@ -178,14 +177,7 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
     console = console or Console(stderr=True)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     data = config.data
-    sample = sample_study(
-        load_dataset(data.dataset),
-        seed=data.seed,
-        subjects=data.subjects,
-        n_total=data.n_total,
-        n_per_subject=data.n_per_subject,
-        strata=data.strata,
-    )
+    sample = study_sample(data)
     if data.n_total is None and data.n_per_subject is None and sample.manifest.n_total == "all":
         console.print(f"note: {data.dataset} holds {len(sample.questions)} question(s) in the chosen subjects, fewer than "
                       f"the default sample of {DEFAULT_N_TOTAL}: all of them are asked", highlight=False, soft_wrap=True)
@@ -201,7 +193,7 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
     checked = set()
     if not (out / "responses.sqlite").exists():  # a new run asks everything: check every endpoint before storing
         for cfg in config.models:
-            _preflight(cfg, config.protocols)
+            _preflight(cfg, plan_model(cfg, config, questions[:1])[0])
             checked.add(cfg.display)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)  # left by a run killed mid-write
@@ -209,9 +201,7 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
     runs: list[ModelRun] = []
     with Store(out / "responses.sqlite") as store:
         for cfg, (resolved, model_id, sha, source, params) in zip(config.models, resolved_models):
-            groups = plan_requests(model=cfg.display, model_sha256=sha, questions=questions, protocols=config.protocols,
-                                   sampling=config.sampling, constraint=cfg.json_constraint, backend=cfg.server,
-                                   logprobs=cfg.logprobs, permutations=data.permutations)
+            groups = plan_model(cfg, config, questions, model_sha256=sha)
             run = ModelRun(cfg, model_id, sha, source, params, None, groups)
             runs.append(run)
             e = cfg.engine
@@ -229,7 +219,7 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
                     _drive(run, todo, done, endpoints, store, progress, e.parallel * len(engines), config.max_failed, out)
             else:
                 if cfg.display not in checked:  # a resume: checked once there is something left to ask
-                    _preflight(cfg, config.protocols)
+                    _preflight(cfg, todo[0])
                 endpoints = [Endpoint(**e.model_dump()) for e in cfg.endpoints]
                 _drive(run, todo, done, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints), config.max_failed, out)
         items_by_model = {run.config.display: build_items(store, run.config.display, run.groups, config.protocols) for run in runs}
@@ -257,12 +247,13 @@ def _refuse_another_study(out: Path, config: StudyConfig) -> None:
                              "command, or choose another directory with --out")
 
 
-def _preflight(cfg: ModelConfig, protocols: list[str]) -> None:
-    """One minimal request per endpoint of a remote model (see :mod:`calibench.models.preflight`)."""
+def _preflight(cfg: ModelConfig, group) -> None:
+    """One minimal request per endpoint of a remote model (see :mod:`calibench.models.preflight`),
+    asking for logprobs when the requests of ``group`` (one question's, as planned) do."""
     if cfg.local:
         return
-    reads_logprobs = bool({"logprob", "p-true"} & set(protocols)) or ("stated" in protocols and BACKENDS[cfg.server].prefill)
-    preflight(cfg.name, [Endpoint(**e.model_dump()) for e in cfg.endpoints], logprobs=cfg.logprobs and reads_logprobs)
+    reads_logprobs = any(request.options.logprobs for request in group.every_request())
+    preflight(cfg.name, [Endpoint(**e.model_dump()) for e in cfg.endpoints], logprobs=reads_logprobs)
 
 
 def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency, max_failed: float, out: Path) -> None:
@@ -321,8 +312,8 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
         sampling=config.sampling.model_dump(),
         notes=[ENGINE_NOTE] if any(r.config.local for r in runs) else [],
     )
-    indexed = list(enumerate(runs))  # smaller models first, so that differences read "larger minus smaller"
-    by_size = [r.config.display for _, r in sorted(indexed, key=lambda ir: (ir[1].parameters is None, ir[1].parameters or 0, ir[0]))]
+    # smaller models first, so that differences read "larger minus smaller"
+    by_size = [runs[i].config.display for i in size_order([r.parameters for r in runs])]
     results = Results(
         study=config.name,
         config=config.model_dump(mode="json"),
