@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install models study study-quick study-extended study-sampled publish-study bench bench-coverage bench-rate-limit bench-engine bench-scaling golden fuzz data clean
+.PHONY: test test-all install models study study-quick study-extended study-sampled publish-study bench bench-coverage bench-rate-limit bench-stalls bench-engine bench-scaling golden fuzz data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,10 @@ bench-coverage: $(STAMP)
 # 120 requests against a 40-a-minute limit: zero 429s, about 3 minutes (docs/performance.md).
 bench-rate-limit: $(STAMP)
 	$(BIN)/python benchmarks/bench_rate_limit.py
+
+# A server that stalls on 30% of requests: adaptive deadlines against a fixed 10 s timeout (about 18 minutes).
+bench-stalls: $(STAMP)
+	$(BIN)/python benchmarks/bench_stalls.py --rounds 3
 
 # Questions per second on the embedded engine for every ladder model (about 10 minutes).
 bench-engine: $(MODELS_STAMP)

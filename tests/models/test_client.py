@@ -206,3 +206,36 @@ def test_backoff_is_capped_full_jitter():
     delays = [policy.delay(attempt, None, rng) for attempt in range(1, 8) for _ in range(50)]
     assert max(delays) <= 4.0 and min(delays) >= 0.0
     assert policy.delay(3, 2.5, rng) == 2.5 and policy.delay(1, 1e9, rng) == policy.retry_after_max_s
+
+
+def test_an_endpoint_that_keeps_failing_is_dropped(fault_server):
+    from calibench.models.client import ENDPOINT_BREAKER
+
+    fault_server.default = ("status", 503, "down")
+    dropped = []
+
+    async def go():
+        retry = RetryPolicy(max_attempts=3, backoff_base_s=0.001)
+        async with ChatClient("m", [fault_server.base_url], retry=retry, on_down=dropped.append) as client:
+            errors = []
+            for _ in range(6):
+                try:
+                    await client.chat(MESSAGES)
+                except ModelRequestError as exc:
+                    errors.append(exc)
+            return errors
+
+    errors = asyncio.run(go())
+    assert len(fault_server.requests) == ENDPOINT_BREAKER  # nothing is sent once it is dropped
+    assert [e.down for e in errors] == [False, False, False, True, True, True]
+    assert "every endpoint is down" in str(errors[-1]) and errors[-1].attempts == 0
+    assert dropped == [f"{fault_server.base_url} dropped: {ENDPOINT_BREAKER} attempts in a row failed, the last: "
+                       f"{fault_server.base_url}: HTTP 503: down"]
+
+
+def test_429s_and_refusals_never_drop_an_endpoint(fault_server):
+    from calibench.models.client import ENDPOINT_BREAKER
+
+    fault_server.script.extend([("status", 429, "slow down", {"Retry-After": "0"})] * (ENDPOINT_BREAKER + 2))
+    r = chat(fault_server.base_url, retry=RetryPolicy(max_attempts=ENDPOINT_BREAKER + 3, backoff_base_s=0.001))
+    assert r.attempts == ENDPOINT_BREAKER + 3

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from calibench import metrics
 from calibench.elicit.parser import PARSED, STATUSES
@@ -345,16 +346,34 @@ def test_max_failed_ends_the_run_and_a_rerun_resumes(fault_server, tmp_path, cap
 
 
 def test_an_endpoint_that_goes_down_trips_the_breaker(fault_server, tmp_path):
-    from calibench.study.failures import BREAKER, RunStopped
+    from calibench.models.client import ENDPOINT_BREAKER
+    from calibench.study.failures import RunStopped
 
     cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 30}, protocols=["verbalized"], max_failed=100)
     cfg.models[0].retry.max_attempts = 1
     fault_server.default = ("status", 503, "down")
-    with pytest.raises(RunStopped, match=f"{BREAKER} requests in a row failed"):
+    with pytest.raises(RunStopped, match=f"every endpoint is down .*{ENDPOINT_BREAKER} attempts in a row failed"):
         run_study(cfg, show_progress=False)
     assert len(fault_server.requests) < 30  # stopped, not sent to the end
     with Store(cfg.out_dir / "responses.sqlite") as store:
-        assert store.count()["ok"] == 0 and store.count()["failed"] >= BREAKER
+        assert store.count()["ok"] == 0 and store.count()["failed"] >= ENDPOINT_BREAKER
+
+
+def test_a_dead_endpoint_of_two_is_dropped_and_the_run_goes_on(fault_server, tmp_path, capsys):
+    from calibench.models.client import ENDPOINT_BREAKER
+
+    dead = type(fault_server)()
+    dead.default = ("status", 502, "bad gateway")
+    try:
+        cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 40}, protocols=["verbalized"], max_failed=100)
+        cfg.models[0].endpoints.append(cfg.models[0].endpoints[0].model_copy(update={"base_url": dead.base_url}))
+        cfg.models[0].retry.backoff_base_s = 0.001
+        run_study(cfg, show_progress=False, console=Console(stderr=True))
+        assert len(dead.requests) == ENDPOINT_BREAKER  # dropped once its tenth attempt failed, never asked again
+        assert f"{dead.base_url} dropped: {ENDPOINT_BREAKER} attempts in a row failed" in capsys.readouterr().err
+        assert {i["status"] for i in load_run(cfg.out_dir).items} == {"ok"}
+    finally:
+        dead.close()
 
 
 def test_a_run_directory_never_takes_another_study(fault_server, tmp_path, capsys):

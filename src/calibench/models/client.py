@@ -10,9 +10,16 @@ a study scales out over a fleet.
 Rate limits: an endpoint's requests and tokens per minute are kept by spacing its requests,
 and a 429 halves its concurrency, which then grows back (:mod:`calibench.models.rate_limit`).
 
+Deadlines: a request's deadline follows the endpoint's observed latency, with ``timeout_s``
+as the ceiling (:mod:`calibench.models.deadline`), so that a stalled request frees its slot
+in seconds rather than minutes.
+
 Failures: 429, 5xx, connection errors, timeouts (including a response that drips in past
 the deadline), malformed JSON and responses without choices are retried with exponential
-backoff and full jitter, honouring Retry-After; other 4xx fail at once. API keys are read
+backoff and full jitter, honouring Retry-After; other 4xx fail at once. An endpoint whose last ``ENDPOINT_BREAKER``
+attempts all failed (connection errors, deadlines, 5xx; not 429) is dropped for the rest of
+the client's life, and once every endpoint is dropped each request fails at once with
+``ModelRequestError.down`` set. API keys are read
 from the environment variable an endpoint names, sent only in the Authorization header,
 and removed from every error message; they are never stored anywhere else.
 """
@@ -32,21 +39,26 @@ from dataclasses import asdict, dataclass, field
 import httpx
 
 from calibench.errors import CalibenchError
+from calibench.models.deadline import Deadlines
 from calibench.models.rate_limit import AdaptiveLimit, RateLimiter, estimated_tokens
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
+ENDPOINT_BREAKER = 10  # failed attempts in a row that drop an endpoint
 
 
 @dataclass(frozen=True)
 class Endpoint:
     """An OpenAI-compatible endpoint: its base URL, the environment variable holding its key,
-    how many requests it takes at once, the deadline of one request in seconds, and its rate
-    limits (requests and tokens per minute, None: none)."""
+    how many requests it takes at once, the longest deadline of one request in seconds
+    (``adaptive_timeout``: shorter when the endpoint's latency says so, see
+    :mod:`calibench.models.deadline`), and its rate limits (requests and tokens per minute,
+    None: none)."""
 
     base_url: str
     api_key_env: str | None = None
     max_concurrency: int = 4
     timeout_s: float = 300.0
+    adaptive_timeout: bool = True
     # the endpoint's published limits, kept by spacing requests (see calibench.models.rate_limit)
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
@@ -129,17 +141,19 @@ class ChatResponse:
 class ModelRequestError(Exception):
     """A request that failed for good: a non-retryable status, or retries exhausted."""
 
-    def __init__(self, message: str, *, status: int | None = None, attempts: int = 1, retryable: bool = False):
+    def __init__(self, message: str, *, status: int | None = None, attempts: int = 1, retryable: bool = False, down: bool = False):
         super().__init__(message)
         self.status = status
         self.attempts = attempts
         self.retryable = retryable
+        self.down = down  # every endpoint of the model was dropped: no later request can succeed either
 
 
 class _Attempt(Exception):
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool, retry_after: float | None = None):
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool, retry_after: float | None = None,
+                 cut: bool = False):
         super().__init__(message)
-        self.status, self.retryable, self.retry_after = status, retryable, retry_after
+        self.status, self.retryable, self.retry_after, self.cut = status, retryable, retry_after, cut
 
 
 class _Slot:
@@ -147,7 +161,20 @@ class _Slot:
         self.endpoint = endpoint
         self.gate = AdaptiveLimit(endpoint.max_concurrency)
         self.limiter = RateLimiter(endpoint.requests_per_minute, endpoint.tokens_per_minute)
+        self.deadlines = Deadlines(endpoint.timeout_s, adaptive=endpoint.adaptive_timeout)
+        self.failing = 0  # attempts failed in a row
+        self.down: str | None = None  # why it was dropped
         self.url = endpoint.base_url.rstrip("/") + "/chat/completions"
+
+    def failed(self, failure: _Attempt) -> bool:
+        """Count a failed attempt; True when it drops the endpoint."""
+        if failure.status is not None and failure.status < 500 and failure.status not in (408,):
+            return False  # the endpoint answered: a 429 or a refused request says nothing of its health
+        self.failing += 1
+        if self.failing >= ENDPOINT_BREAKER and self.down is None:
+            self.down = f"{self.failing} attempts in a row failed, the last: {failure}"
+            return True
+        return False
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -173,7 +200,8 @@ class ChatClient:
 
     Use as ``async with ChatClient("meta/llama-3.1-8b-instruct", [Endpoint(...)]) as client:``
     then ``await client.chat(messages, SamplingOptions(max_tokens=32))``. Endpoints given as
-    strings are base URLs without a key.
+    strings are base URLs without a key. ``on_down(message)`` is called when an endpoint is
+    dropped (see the module docstring).
     """
 
     def __init__(
@@ -184,6 +212,7 @@ class ChatClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         seed: int | None = None,
+        on_down=None,
     ):
         if not endpoints:
             raise CalibenchError("a model needs at least one endpoint")
@@ -194,6 +223,7 @@ class ChatClient:
         self._keys: dict[int, str] = {i: key for i, key in enumerate(keys) if key}
         self._rng = random.Random(seed)
         self._turn = itertools.count()
+        self._on_down = on_down
         self._http = httpx.AsyncClient(transport=transport, timeout=None, follow_redirects=False)
 
     def __repr__(self) -> str:
@@ -213,15 +243,20 @@ class ChatClient:
             text = text.replace(key, "***")
         return text
 
-    def _pick(self, prefer: str | None = None) -> int:
+    def _pick(self, prefer: str | None, attempts: int) -> int:
         # the preferred endpoint while it has room (it holds the prompt prefix in its cache);
-        # otherwise most free capacity first, ties in turn, so idle endpoints share the load evenly
-        for i, slot in enumerate(self._slots):
-            if slot.endpoint.base_url == prefer and slot.gate.free > 0:
+        # otherwise most free capacity first, ties in turn, so idle endpoints share the load
+        # evenly; dropped endpoints never
+        up = [i for i, slot in enumerate(self._slots) if slot.down is None]
+        if not up:
+            why = "; ".join(f"{slot.endpoint.base_url}: {slot.down}" for slot in self._slots)
+            raise ModelRequestError(f"every endpoint is down ({why})", down=True, attempts=attempts)
+        for i in up:
+            if self._slots[i].endpoint.base_url == prefer and self._slots[i].gate.free > 0:
                 return i
         turn = next(self._turn)
         n = len(self._slots)
-        order = [(turn + i) % n for i in range(n)]
+        order = [(turn + i) % n for i in range(n) if (turn + i) % n in up]
         return max(order, key=lambda i: self._slots[i].gate.free)
 
     async def chat(self, messages: list[dict], options: SamplingOptions | None = None, *, prefer: str | None = None) -> ChatResponse:
@@ -235,17 +270,22 @@ class ChatClient:
         tokens = estimated_tokens(payload, body.get("max_tokens"))
         started = time.perf_counter()
         last: _Attempt | None = None
+        cuts = 0  # attempts the deadline ended: each retry gets a longer one
         for attempt in range(1, self.retry.max_attempts + 1):
-            index = self._pick(prefer if attempt == 1 else None)
+            index = self._pick(prefer if attempt == 1 else None, attempt - 1)
             slot = self._slots[index]
             try:
                 async with slot.gate:
                     await slot.limiter.acquire(tokens)
-                    raw = await self._send(index, slot, payload)
+                    raw = await self._send(index, slot, payload, body.get("max_tokens"), cuts)
                     slot.gate.succeeded()
+                    slot.failing = 0
                 return _response(raw, slot.endpoint.base_url, attempt, time.perf_counter() - started)
             except _Attempt as failure:
                 last = failure
+                cuts += failure.cut
+                if slot.failed(failure) and self._on_down is not None:
+                    self._on_down(f"{slot.endpoint.base_url} dropped: {slot.down}")
                 if failure.status == 429:  # the endpoint says too many: fewer at once from now on
                     slot.gate.throttled()
                 if not failure.retryable:
@@ -256,17 +296,18 @@ class ChatClient:
             f"gave up after {self.retry.max_attempts} attempts: {last}", status=last.status, attempts=self.retry.max_attempts, retryable=True
         )
 
-    async def _send(self, index: int, slot: _Slot, payload: bytes) -> dict:
+    async def _send(self, index: int, slot: _Slot, payload: bytes, kind: object, cuts: int) -> dict:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if index in self._keys:
             headers["Authorization"] = f"Bearer {self._keys[index]}"
         where = slot.endpoint.base_url
+        sent = time.perf_counter()
+        deadline = slot.deadlines.track(kind, cuts)
         try:
-            response = await asyncio.wait_for(
-                self._http.post(slot.url, content=payload, headers=headers), timeout=slot.endpoint.timeout_s
-            )
-        except asyncio.TimeoutError:
-            raise _Attempt(f"{where}: no complete response within {slot.endpoint.timeout_s:g} s", retryable=True) from None
+            async with deadline:
+                response = await self._http.post(slot.url, content=payload, headers=headers)
+        except TimeoutError:
+            raise _Attempt(f"{where}: no complete response within {deadline.seconds:.3g} s", retryable=True, cut=True) from None
         except httpx.TransportError as exc:
             raise _Attempt(self._redact(f"{where}: {type(exc).__name__}: {exc}"), retryable=True) from None
         status = response.status_code
@@ -285,6 +326,7 @@ class ChatClient:
         choices = data.get("choices") if isinstance(data, dict) else None
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise _Attempt(f"{where}: response has no choices", status=status, retryable=True)
+        slot.deadlines.observe(kind, time.perf_counter() - sent)
         return data
 
 

@@ -49,7 +49,10 @@ class EndpointConfig(_Strict):
     base_url: str
     api_key_env: str | None = None
     max_concurrency: int = Field(4, ge=1, le=1024)
+    # the longest a request may take; shorter when the endpoint's observed latency says so
+    # (calibench.models.deadline), unless adaptive_timeout is false
     timeout_s: float = Field(300.0, gt=0)
+    adaptive_timeout: bool = True
     # the endpoint's published limits (NVIDIA NIM's free tier: about 40 requests a minute)
     requests_per_minute: float | None = Field(None, gt=0)
     tokens_per_minute: float | None = Field(None, gt=0)

@@ -1,8 +1,10 @@
 """When a run stops asking: failures that retrying cannot fix.
 
 A model's run stops on an answer of 401, 403 or 404 (a key or a model that will not work on
-the next request either), on ``BREAKER`` failed requests in a row (an endpoint that is down),
-or on more failed requests than the study's ``max_failed`` allows. What was stored stays, and
+the next request either), when every endpoint of the model is down (the client drops an
+endpoint after ``ENDPOINT_BREAKER`` failed attempts in a row, see
+:mod:`calibench.models.client`), or on more failed requests than the study's ``max_failed``
+allows. What was stored stays, and
 running the same command resumes, asking the failed requests again.
 """
 
@@ -15,7 +17,6 @@ from calibench.errors import CalibenchError
 from calibench.models.client import ModelRequestError
 
 FATAL_STATUS = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
-BREAKER = 10  # failed requests in a row, retries exhausted each, that stop a model's run
 
 
 class RunStopped(CalibenchError):
@@ -23,13 +24,12 @@ class RunStopped(CalibenchError):
 
 
 class FailureGuard:
-    """Stops a model's run on a failure that retrying cannot fix: an answer of 401, 403 or 404, a
-    run of ``BREAKER`` consecutive failures (an endpoint that is down), or more failures than
-    ``limit`` in this sitting."""
+    """Stops a model's run on a failure that retrying cannot fix: an answer of 401, 403 or 404,
+    every endpoint down, or more failures than ``limit`` in this sitting."""
 
-    def __init__(self, model: str, limit: int, out: Path):
-        self.model, self.limit, self.out = model, limit, out
-        self.failed = self.in_a_row = 0
+    def __init__(self, model: str, limit: int, out: Path, *, say=print):
+        self.model, self.limit, self.out, self.say = model, limit, out, say
+        self.failed = 0
         self.stopped: RunStopped | None = None
 
     def check(self) -> None:
@@ -37,17 +37,17 @@ class FailureGuard:
         if self.stopped is not None:
             raise self.stopped
 
-    def ok(self) -> None:
-        self.in_a_row = 0
+    def endpoint_down(self, message: str) -> None:
+        """The client dropped one of the model's endpoints: say so (the run goes on while one is left)."""
+        self.say(f"warning: {self.model}: {message}")
 
     def fail(self, exc: ModelRequestError) -> None:
         self.failed += 1
-        self.in_a_row += 1
         resume = f"what was stored stays in {self.out}; run the same command to resume"
         if self.stopped is None and exc.status in FATAL_STATUS:
             self.stopped = RunStopped(f"{self.model}: HTTP {exc.status} {FATAL_STATUS[exc.status]} ({exc}); stopped: {resume}")
-        elif self.stopped is None and self.in_a_row >= BREAKER:
-            self.stopped = RunStopped(f"{self.model}: {self.in_a_row} requests in a row failed (last: {exc}); stopped: {resume}")
+        elif self.stopped is None and exc.down:
+            self.stopped = RunStopped(f"{self.model}: {exc}; stopped: {resume}")
         elif self.stopped is None and self.failed > self.limit:
             self.stopped = RunStopped(f"{self.model}: {self.failed} requests failed, more than max_failed allows "
                                       f"({self.limit}; last: {exc}); stopped: {resume}")

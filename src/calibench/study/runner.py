@@ -83,7 +83,8 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
         store.put(key=request.key, model=run.config.display, protocol=request.protocol.name, question_id=request.question.id,
                   repetition=request.repetition, request=request.body, **outcome)
 
-    async with ChatClient(run.model_id, endpoints, retry=RetryPolicy(**run.config.retry.model_dump())) as client:
+    async with ChatClient(run.model_id, endpoints, retry=RetryPolicy(**run.config.retry.model_dump()),
+                          on_down=guard.endpoint_down) as client:
 
         async def ask_group(group) -> None:
             nonlocal finished
@@ -105,7 +106,6 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
                                 response = None
                             else:
                                 record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
-                                guard.ok()
                                 response, endpoint = reply.raw, reply.endpoint
                                 counts = read.setdefault(request.protocol.name, [0, 0])
                                 counts[1] += 1
@@ -216,12 +216,13 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
             if engines:
                 with contextlib.ExitStack() as stack:
                     endpoints = [Endpoint(stack.enter_context(engine).base_url, max_concurrency=e.parallel) for engine in engines]
-                    _drive(run, todo, done, endpoints, store, progress, e.parallel * len(engines), config.max_failed, out)
+                    _drive(run, todo, done, endpoints, store, progress, e.parallel * len(engines), config.max_failed, out, console)
             else:
                 if cfg.display not in checked:  # a resume: checked once there is something left to ask
                     _preflight(cfg, todo[0])
                 endpoints = [Endpoint(**e.model_dump()) for e in cfg.endpoints]
-                _drive(run, todo, done, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints), config.max_failed, out)
+                _drive(run, todo, done, endpoints, store, progress, sum(e.max_concurrency for e in cfg.endpoints), config.max_failed,
+                       out, console)
         items_by_model = {run.config.display: build_items(store, run.config.display, run.groups, config.protocols) for run in runs}
         timings = {run.config.display: timing(store.sessions(run.config.display)) for run in runs}
     _write_outputs(config, sample, runs, items_by_model, timings, started, out)
@@ -256,8 +257,9 @@ def _preflight(cfg: ModelConfig, group) -> None:
     preflight(cfg.name, [Endpoint(**e.model_dump()) for e in cfg.endpoints], logprobs=reads_logprobs)
 
 
-def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency, max_failed: float, out: Path) -> None:
-    guard = FailureGuard(run.config.display, failure_limit(max_failed, len(todo) * len(todo[0].senders)), out)
+def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency, max_failed: float, out: Path, console: Console) -> None:
+    say = (lambda line: console.print(line, highlight=False, soft_wrap=True))
+    guard = FailureGuard(run.config.display, failure_limit(max_failed, len(todo) * len(todo[0].senders)), out, say=say)
     with progress or contextlib.nullcontext():
         asyncio.run(_ask_all(run, todo, done, endpoints, store, progress, concurrency, guard))
 
