@@ -106,6 +106,16 @@ def test_sample_options_from_flags(fault_server, tmp_path):
     assert len(items) == 8 and {i["subject"] for i in items} == {"astronomy", "virology"}
 
 
+def test_max_tokens_sets_the_budget_of_generated_replies_only(fault_server, tmp_path):
+    assert main(["run", "--model", f"m@{fault_server.base_url}", "--protocol", "verbalized", "--protocol", "stated",
+                 "--out", str(tmp_path / "run"), "--quiet", "--limit", "2", "--max-tokens", "200"]) == 0
+    budgets = sorted(r["body"]["max_tokens"] for r in fault_server.requests)
+    # the answer reads (on an OpenAI backend, a constrained {"answer": letter}) keep their own budget;
+    # stated's numbers and verbalized's replies get 200
+    assert budgets == [16, 16, 200, 200, 200, 200]
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["sampling"]["max_tokens"] == 200
+
+
 @pytest.mark.parametrize("flag,value,message", [
     ("--n-total", "0", "--n-total takes a positive whole number or all"),
     ("--n-total", "many", "--n-total takes a positive whole number or all"),

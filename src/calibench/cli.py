@@ -174,6 +174,8 @@ def _model_option(value: str, api_key_env: str | None) -> dict:
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Ask only the first N sampled questions.")
 @click.option("--repetitions", type=click.IntRange(min=1), default=None, help="Runs per question.")
 @click.option("--temperature", type=click.FloatRange(0, 2), default=None)
+@click.option("--max-tokens", type=click.IntRange(min=1), default=None,
+              help="Most tokens a generated reply may take (stated, verbalized, verbalized-json; default: each protocol's own).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Run directory (default runs/NAME).")
 @click.option("--quick", is_flag=True, help="A quick look: 60 questions (15 per category) instead of 300.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -184,8 +186,8 @@ def _model_option(value: str, api_key_env: str | None) -> dict:
 @click.option("--dry-run", is_flag=True, help="Print what would be asked (questions, requests, tokens, time) and ask nothing.")
 @click.option("--max-failed", default=None, metavar="N|SHARE",
               help="Failed requests a model may have before the run stops: a count (20) or a share of its requests (5%, 0.05; default 5%).")
-def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temperature, out, quick, quiet, n_total, subjects,
-        seed, concurrency, dry_run, max_failed) -> None:
+def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temperature, max_tokens, out, quick, quiet, n_total,
+        subjects, seed, concurrency, dry_run, max_failed) -> None:
     """Run (or resume) a study: from STUDY.toml, from flags, or both (flags win)."""
     from calibench.study import load_config, parse_config, run_study
 
@@ -201,7 +203,8 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
         subjects = "all" if subjects == "all" else [s.strip() for s in subjects.split(",") if s.strip()]
     for section, key, value in (("data", "dataset", dataset), ("data", "limit", limit), ("data", "n_total", n_total),
                                 ("data", "subjects", subjects), ("data", "seed", seed),
-                                ("sampling", "repetitions", repetitions), ("sampling", "temperature", temperature)):
+                                ("sampling", "repetitions", repetitions), ("sampling", "temperature", temperature),
+                                ("sampling", "max_tokens", max_tokens)):
         if value is not None:
             data.setdefault(section, {})[key] = value
     if concurrency is not None:

@@ -80,6 +80,9 @@ BACKENDS = {
 }
 
 
+GENERATED = ("text", "json", "number")  # readings of a generated reply, not of one token's distribution
+
+
 @dataclass(frozen=True)
 class Protocol:
     """A named, versioned way of asking: its prompt, constraint and reading.
@@ -146,9 +149,12 @@ class Protocol:
 
     def options(
         self, question: Question, *, temperature: float, seed: int | None, top_p: float | None = None,
-        constraint: str = "json-schema", backend: str = "llama.cpp", logprobs: bool = True,
+        constraint: str = "json-schema", backend: str = "llama.cpp", logprobs: bool = True, max_tokens: int | None = None,
     ) -> SamplingOptions:
         """The sampling options of this protocol's request for ``question``.
+
+        ``max_tokens`` replaces the protocol's own budget for a generated reply (``reads`` is
+        ``text``, ``json`` or ``number``); the one-token reads keep theirs.
 
         ``constraint`` says how ``verbalized-json`` forces its format (``"json-schema"`` or
         llama.cpp's ``"grammar"``); ``backend`` (``llama.cpp``, ``vllm`` or ``openai``) what
@@ -157,7 +163,8 @@ class Protocol:
         if constraint not in CONSTRAINTS:
             raise CalibenchError(f"unknown constraint {constraint!r}; known: {', '.join(CONSTRAINTS)}")
         server = BACKENDS[backend]
-        fmt, extra, max_tokens = None, {}, self.max_tokens
+        fmt, extra = None, {}
+        max_tokens = max_tokens if max_tokens is not None and self.reads in GENERATED else self.max_tokens
         if self.name == "answer" and not (server.prefill and logprobs):
             # no letter distribution to read: the model's own letter, constrained to the options
             # (one token under a grammar; a JSON object {"answer":"B"} takes several)

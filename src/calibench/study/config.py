@@ -163,6 +163,9 @@ class SamplingConfig(_Strict):
     top_p: float | None = Field(None, gt=0.0, le=1.0)
     repetitions: int = Field(1, ge=1, le=100)
     seed: int = 0
+    # the most tokens a generated reply may take (stated, verbalized, verbalized-json); unset:
+    # each protocol's own budget. The one-token reads (the answer read, P(True)) keep theirs.
+    max_tokens: int | None = Field(None, ge=1, le=32768)
 
 
 class MetricsConfig(_Strict):

@@ -59,17 +59,18 @@ def dry_run(config: StudyConfig) -> list[ModelPlan]:
     data = config.data
     sample = study_sample(data)
     questions = sample.questions[: data.limit] if data.limit else sample.questions
-    plans = []
-    for cfg in config.models:
-        groups = plan_model(cfg, config, questions)
-        requests: dict[str, int] = {}
-        prompt = generated = 0
-        for group in groups:
-            for request in group.every_request():
-                body = json.dumps({"messages": request.messages, **request.options.body()}).encode()
-                requests[request.protocol.name] = requests.get(request.protocol.name, 0) + 1
-                prompt += estimated_tokens(body, None)
-                generated += request.options.max_tokens or 0
-        minutes, basis = _minutes(cfg, sum(requests.values()), prompt + generated, config)
-        plans.append(ModelPlan(cfg.display, len(groups), requests, prompt, generated, minutes, basis))
-    return plans
+    return [model_plan(cfg, config, plan_model(cfg, config, questions)) for cfg in config.models]
+
+
+def model_plan(cfg: ModelConfig, config: StudyConfig, groups: list) -> ModelPlan:
+    """What asking ``groups`` (a model's planned questions) costs, as :func:`dry_run` says it."""
+    requests: dict[str, int] = {}
+    prompt = generated = 0
+    for group in groups:
+        for request in group.every_request():
+            body = json.dumps({"messages": request.messages, **request.options.body()}).encode()
+            requests[request.protocol.name] = requests.get(request.protocol.name, 0) + 1
+            prompt += estimated_tokens(body, None)
+            generated += request.options.max_tokens or 0
+    minutes, basis = _minutes(cfg, sum(requests.values()), prompt + generated, config)
+    return ModelPlan(cfg.display, len(groups), requests, prompt, generated, minutes, basis)

@@ -68,7 +68,8 @@ class Group:
     def request(self, protocol: Protocol, answer: str | None = None) -> PlannedRequest:
         messages = protocol.messages(self.question, answer=answer, backend=self.backend, logprobs=self.logprobs)
         options = protocol.options(self.question, temperature=self.sampling.temperature, seed=seed_for(self.sampling, self.repetition),
-                                   top_p=self.sampling.top_p, constraint=self.constraint, backend=self.backend, logprobs=self.logprobs)
+                                   top_p=self.sampling.top_p, constraint=self.constraint, backend=self.backend, logprobs=self.logprobs,
+                                   max_tokens=self.sampling.max_tokens)
         key = request_key(
             model=self.model,
             model_sha256=self.model_sha256,

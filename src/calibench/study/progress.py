@@ -3,7 +3,9 @@
 Both count questions (a question with its protocols, option orders and repetitions is one
 unit) and show each protocol's share of replies read. :func:`progress_for` picks the bar when
 the console is a terminal and :class:`LogProgress` otherwise: a line every ``interval``
-seconds and one when a model is done, so that a run piped to a file says what it is doing.
+seconds and one when a model is done, so that a run piped to a file says what it is doing,
+with the model's ETA and one for the whole study (the later models at their endpoints' limits
+or an earlier sitting's rate where known, else at the current model's rate, and it says so).
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ def _duration(seconds: float) -> str:
 class LogProgress:
     """The part of rich's Progress that the runner uses, printing plain lines instead of a bar."""
 
-    def __init__(self, console: Console, *, interval: float = LOG_INTERVAL_S, clock=time.monotonic):
-        self.console, self.interval, self.clock = console, interval, clock
+    def __init__(self, console: Console, *, later: list[tuple[int, float | None]] = (), interval: float = LOG_INTERVAL_S,
+                 clock=time.monotonic):
+        # ``later``: per model still to come, its questions left and its minutes where known
+        self.console, self.later, self.interval, self.clock = console, list(later), interval, clock
         self.tasks: dict[int, dict] = {}
 
     def __enter__(self) -> LogProgress:
@@ -67,13 +71,17 @@ class LogProgress:
         failed = task.get("failed", 0)
         parts = [f"{task['description']}: {done}/{total} questions", f"{failed} request(s) failed" if failed else "",
                  f"{rate:.2f} q/s{eta}", task.get("parse", "")]
+        if self.later and rate > 0:
+            left = (total - done) / rate + sum(minutes * 60 if minutes is not None else n / rate for n, minutes in self.later)
+            assumed = " (later models at this one's rate)" if any(minutes is None for _, minutes in self.later) else ""
+            parts.append(f"all {len(self.later) + 1} models left: ETA {_duration(left)}{assumed}")
         self.console.print(" · ".join(p for p in parts if p), highlight=False, soft_wrap=True)
 
 
-def progress_for(console: Console) -> Progress | LogProgress:
-    """A live bar on a terminal, plain lines (``LogProgress``) anywhere else."""
+def progress_for(console: Console, *, later: list[tuple[int, float | None]] = ()) -> Progress | LogProgress:
+    """A live bar on a terminal, plain lines (``LogProgress``, told what ``later`` models have left) anywhere else."""
     if not console.is_terminal:
-        return LogProgress(console)
+        return LogProgress(console, later=later)
     return Progress(
         TextColumn("{task.description:<22}"),
         BarColumn(),

@@ -37,6 +37,7 @@ from calibench.models.client import ChatClient, Endpoint, ModelRequestError, Ret
 from calibench.models.engine import LocalEngine
 from calibench.models.ladder import resolve
 from calibench.models.preflight import preflight
+from calibench.study.dry_run import model_plan
 from calibench.study.config import ModelConfig, StudyConfig, study_identity
 from calibench.study.failures import FailureGuard, failure_limit
 from calibench.study.items import build_items
@@ -200,19 +201,22 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
     write_atomic(out / "config.json", json.dumps(config.model_dump(mode="json"), indent=2))
     runs: list[ModelRun] = []
     with Store(out / "responses.sqlite") as store:
-        for cfg, (resolved, model_id, sha, source, params) in zip(config.models, resolved_models):
+        done = store.done_keys()
+        todos = []
+        for cfg, (_, model_id, sha, source, params) in zip(config.models, resolved_models):
             groups = plan_model(cfg, config, questions, model_sha256=sha)
-            run = ModelRun(cfg, model_id, sha, source, params, None, groups)
-            runs.append(run)
-            e = cfg.engine
+            runs.append(ModelRun(cfg, model_id, sha, source, params, None, groups))
+            todos.append([g for g in groups if _pending(g, done, store)])
+        for i, (run, todo, (resolved, *_)) in enumerate(zip(runs, todos, resolved_models)):
+            cfg, e = run.config, run.config.engine
             engines = [LocalEngine(resolved, threads=e.threads_each, parallel=e.parallel, context=e.context,
                                    prompt_cache=e.prompt_cache) for _ in range(e.servers)] if cfg.local else []
             run.engine = {**engines[0].settings, "instances": len(engines)} if engines else None
-            done = store.done_keys()
-            todo = [g for g in groups if _pending(g, done, store)]
             if not todo:
                 continue  # everything this model is asked is stored: no engine to start
-            progress = progress_for(console) if show_progress else None
+            # what the later models have left, for the overall ETA: questions, and minutes where known
+            later = [(len(t), model_plan(r.config, config, t).minutes) for r, t in zip(runs[i + 1:], todos[i + 1:]) if t]
+            progress = progress_for(console, later=later) if show_progress else None
             if engines:
                 with contextlib.ExitStack() as stack:
                     endpoints = [Endpoint(stack.enter_context(engine).base_url, max_concurrency=e.parallel) for engine in engines]
