@@ -239,3 +239,10 @@ def test_429s_and_refusals_never_drop_an_endpoint(fault_server):
     fault_server.script.extend([("status", 429, "slow down", {"Retry-After": "0"})] * (ENDPOINT_BREAKER + 2))
     r = chat(fault_server.base_url, retry=RetryPolicy(max_attempts=ENDPOINT_BREAKER + 3, backoff_base_s=0.001))
     assert r.attempts == ENDPOINT_BREAKER + 3
+
+
+def test_the_breaker_allows_a_burst_as_large_as_the_requests_in_flight():
+    from calibench.models.client import ENDPOINT_BREAKER, _Slot
+
+    assert _Slot(Endpoint("http://h/v1", max_concurrency=4)).breaker == ENDPOINT_BREAKER
+    assert _Slot(Endpoint("http://h/v1", max_concurrency=32)).breaker == 64

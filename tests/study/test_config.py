@@ -37,13 +37,28 @@ def test_defaults():
         ({"models": [{"name": "a"}], "sampling": {"temperature": "hot"}}, r"sampling.temperature: Input should be a valid number"),
         ({"models": [{"name": "a"}], "data": {"n_total": 0}}, r"data.n_total"),
         ({"models": [{"name": "a"}, {"name": "a"}]}, r"model names must be distinct"),
-        ({"models": [{"name": "a", "api_key": "sk-123"}]}, r"models.0.api_key: Extra inputs are not permitted"),
+        ({"models": [{"name": "a", "api_key": "sk-123"}]}, r"models.0.api_key: unknown setting"),
     ],
 )
 def test_invalid_configs_are_one_clear_line(data, message):
     with pytest.raises(CalibenchError, match=message) as err:
         parse_config(data)
     assert "\n" not in str(err.value)
+
+
+def test_every_typo_is_named_with_the_setting_meant():
+    data = {"models": [{"name": "a", "retrys": {}, "endpoints": [{"base_url": "http://h/v1", "timeout": 9}]}],
+            "data": {"n_totl": 20}, "sampling": {"temprature": 0.5}, "zzz": 1}
+    with pytest.raises(CalibenchError) as err:
+        parse_config(data, source="s.toml")
+    message = str(err.value)
+    assert message.startswith("s.toml: 5 problems: ") and "\n" not in message
+    for part in ("models.0.retrys: unknown setting (did you mean retry?)",
+                 "models.0.endpoints.0.timeout: unknown setting (did you mean timeout_s?)",
+                 "data.n_totl: unknown setting (did you mean n_total?)",
+                 "sampling.temprature: unknown setting (did you mean temperature?)",
+                 "zzz: unknown setting;"):
+        assert part in message + ";"
 
 
 def test_bad_files(tmp_path):

@@ -369,7 +369,8 @@ def test_a_dead_endpoint_of_two_is_dropped_and_the_run_goes_on(fault_server, tmp
         cfg.models[0].endpoints.append(cfg.models[0].endpoints[0].model_copy(update={"base_url": dead.base_url}))
         cfg.models[0].retry.backoff_base_s = 0.001
         run_study(cfg, show_progress=False, console=Console(stderr=True))
-        assert len(dead.requests) == ENDPOINT_BREAKER  # dropped once its tenth attempt failed, never asked again
+        # dropped once its tenth attempt in a row failed; only requests already in flight (concurrency 4) came after
+        assert ENDPOINT_BREAKER <= len(dead.requests) <= ENDPOINT_BREAKER + 3
         assert f"{dead.base_url} dropped: {ENDPOINT_BREAKER} attempts in a row failed" in capsys.readouterr().err
         assert {i["status"] for i in load_run(cfg.out_dir).items} == {"ok"}
     finally:

@@ -16,10 +16,12 @@ in seconds rather than minutes.
 
 Failures: 429, 5xx, connection errors, timeouts (including a response that drips in past
 the deadline), malformed JSON and responses without choices are retried with exponential
-backoff and full jitter, honouring Retry-After; other 4xx fail at once. An endpoint whose last ``ENDPOINT_BREAKER``
-attempts all failed (connection errors, deadlines, 5xx; not 429) is dropped for the rest of
-the client's life, and once every endpoint is dropped each request fails at once with
-``ModelRequestError.down`` set. API keys are read
+backoff and full jitter, honouring Retry-After; other 4xx fail at once. An endpoint whose last attempts all failed
+(connection errors, deadlines, 5xx; not 429) is dropped for the rest of the client's life,
+and once every endpoint is dropped each request fails at once with ``ModelRequestError.down``
+set. "Last attempts" means ``ENDPOINT_BREAKER`` or twice the endpoint's concurrency, whichever
+is more: with 32 requests in flight, a burst of stalls ends many attempts in a row before a
+retry can succeed, on an endpoint that is up. API keys are read
 from the environment variable an endpoint names, sent only in the Authorization header,
 and removed from every error message; they are never stored anywhere else.
 """
@@ -43,7 +45,7 @@ from calibench.models.deadline import Deadlines
 from calibench.models.rate_limit import AdaptiveLimit, RateLimiter, estimated_tokens
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
-ENDPOINT_BREAKER = 10  # failed attempts in a row that drop an endpoint
+ENDPOINT_BREAKER = 10  # failed attempts in a row that drop an endpoint (at least; see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class _Slot:
         self.limiter = RateLimiter(endpoint.requests_per_minute, endpoint.tokens_per_minute)
         self.deadlines = Deadlines(endpoint.timeout_s, adaptive=endpoint.adaptive_timeout)
         self.failing = 0  # attempts failed in a row
+        self.breaker = max(ENDPOINT_BREAKER, 2 * endpoint.max_concurrency)
         self.down: str | None = None  # why it was dropped
         self.url = endpoint.base_url.rstrip("/") + "/chat/completions"
 
@@ -171,7 +174,7 @@ class _Slot:
         if failure.status is not None and failure.status < 500 and failure.status not in (408,):
             return False  # the endpoint answered: a 429 or a refused request says nothing of its health
         self.failing += 1
-        if self.failing >= ENDPOINT_BREAKER and self.down is None:
+        if self.failing >= self.breaker and self.down is None:
             self.down = f"{self.failing} attempts in a row failed, the last: {failure}"
             return True
         return False

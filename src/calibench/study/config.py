@@ -25,8 +25,10 @@ Keys never appear in a config: an endpoint names the environment variable that h
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
+import typing
 from pathlib import Path
 from typing import Literal
 
@@ -232,13 +234,41 @@ class StudyConfig(_Strict):
 
 
 def validation_message(exc: ValidationError, source: str) -> str:
-    """One line naming the first problem (and how many more there are)."""
+    """One line naming every problem (the first ``SHOWN``, then how many more), an unknown
+    setting with the closest known one at its place ("did you mean n_total?")."""
     errors = exc.errors()
-    first = errors[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    message = first["msg"].removeprefix("Value error, ")
-    return f"{source}: {where}: {message}{more}"
+    problems = []
+    for error in errors[:SHOWN]:
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(error["loc"][-1]), _settings_at(error["loc"][:-1]), n=1)
+            problems.append(f"{where}: unknown setting" + (f" (did you mean {close[0]}?)" if close else ""))
+        else:
+            problems.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+    more = f"; and {len(errors) - SHOWN} more" if len(errors) > SHOWN else ""
+    count = f"{len(errors)} problems: " if len(errors) > 1 else ""
+    return f"{source}: {count}{'; '.join(problems)}{more}"
+
+
+SHOWN = 5
+
+
+def _settings_at(loc: tuple) -> list[str]:
+    """The settings a config section at ``loc`` (a pydantic error location) takes."""
+    model: type[BaseModel] | None = StudyConfig
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue  # an item of a list: the same model
+        field = model.model_fields.get(part)
+        model = _model_in(field.annotation) if field else None
+    return list(model.model_fields) if model else []
+
+
+def _model_in(annotation) -> type[BaseModel] | None:
+    """The config model an annotation holds (``X``, ``list[X]``, ``X | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_model_in, typing.get_args(annotation)) if m), None)
 
 
 def parse_config(data: dict, *, source: str = "config") -> StudyConfig:
