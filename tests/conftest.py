@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import threading
 import time
 from collections import deque
@@ -154,3 +155,24 @@ def module_fault_server():
     server = FaultServer()
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_model_cache(tmp_path_factory):
+    """Tests never write into the user's model cache: they run with ``CALIBENCH_CACHE`` set to a
+    directory of links to the assembled models and a copy of the file-hash index (so the
+    installed models are neither assembled nor hashed again). Subprocesses inherit it."""
+    from calibench.models.ladder import cache_dir
+
+    real = cache_dir() / "models"
+    private = tmp_path_factory.mktemp("cache")
+    (private / "models").mkdir()
+    for path in real.glob("*") if real.is_dir() else []:
+        if path.name == "sha256.json":
+            shutil.copyfile(path, private / "models" / path.name)
+        elif path.suffix == ".gguf":
+            (private / "models" / path.name).symlink_to(path)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CALIBENCH_CACHE", str(private))
+    yield
+    patch.undo()

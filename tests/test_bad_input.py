@@ -9,6 +9,8 @@ import pytest
 
 from calibench.cli import main
 from calibench.study import load_run, parse_config, run_study
+from calibench.elicit.parser import MAX_REPLY_CHARS
+from calibench.study.store import KEPT_REPLY_CHARS, Store
 
 DATASET_ROW = {"question": "2 + 2 = ?", "choices": ["3", "4", "5", "6"], "answer": "B"}
 
@@ -163,5 +165,14 @@ def test_hostile_replies_are_recorded_not_fatal(fault_server, tmp_path):
     assert statuses[:5] == ["out_of_range"] * 5  # 150%, -5%, NaN, 1e309 and a 10^6-digit number: none is a confidence
     assert statuses[5] == "truncated"  # a 10^6-character reply of one letter: read from its start, cut at the cap
     assert all(i["confidence"] is None for i in run.items)
-    assert len(run.items[4]["raw_text"]) > 1_000_000  # stored whole
+    # items.jsonl keeps what the parser read, with the length and a flag; the store keeps the
+    # reply up to its cap with the whole response's size and sha256
+    assert [i["raw_text_cut"] for i in run.items] == [False] * 4 + [True, True]
+    assert len(run.items[4]["raw_text"]) == MAX_REPLY_CHARS and run.items[4]["raw_text_chars"] == 1_000_000 + 22
+    assert (tmp_path / "run" / "items.jsonl").stat().st_size < 100_000
+    with Store(tmp_path / "run" / "responses.sqlite") as store:
+        stored = store.get(run.items[4]["key"]).response
+    assert len(stored["choices"][0]["message"]["content"]) == KEPT_REPLY_CHARS
+    assert stored["calibench_capped"]["reply_chars"] == 1_000_022 and stored["calibench_capped"]["bytes"] > 1_000_000
+    assert len(stored["calibench_capped"]["sha256"]) == 64
     assert main(["report", str(tmp_path / "run")]) == 0

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -79,6 +80,11 @@ def test_bad_options_and_unloadable_file(tmp_path):
     junk.write_bytes(b"not a gguf file at all")
     with pytest.raises(CalibenchError, match="could not load"):
         LocalEngine(junk).start()
+    # its hash went into the tests' own cache (tests/conftest.py), not into the user's
+    from calibench.models.ladder import cache_dir
+
+    assert str(junk.resolve()) in (cache_dir() / "models" / "sha256.json").read_text()
+    assert cache_dir() != Path.home() / ".cache" / "calibench"
 
 
 @pytest.mark.slow

@@ -70,3 +70,24 @@ def test_responses_survive_sigkill(tmp_path):
     with Store(tmp_path / "k.sqlite") as store:
         assert store.count() == {"ok": 50, "failed": 0}
         assert store.get("49").response == {"i": 49}
+
+
+def test_a_junk_response_is_stored_capped_with_its_size_and_hash(tmp_path):
+    import hashlib
+    import json
+
+    from calibench.study.store import STORED_BYTES_MAX
+
+    junk = {"id": "x", "junk": "\u00e9" * 2_000_000, "usage": {"prompt_tokens": 3},
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Answer: B"},
+                         "extra": "y" * 10}]}
+    small = {"choices": [{"message": {"content": "Answer: C"}}]}
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put(key="k", model="m", protocol="p", question_id="q", repetition=0, request={}, response=junk)
+        store.put(key="s", model="m", protocol="p", question_id="q", repetition=0, request={}, response=small)
+        stored, kept = store.get("k").response, store.get("s").response
+    whole = json.dumps(junk, ensure_ascii=False).encode()
+    assert stored == {"id": "x", "usage": {"prompt_tokens": 3},
+                      "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Answer: B"}}],
+                      "calibench_capped": {"bytes": len(whole), "sha256": hashlib.sha256(whole).hexdigest(), "reply_chars": 9}}
+    assert len(whole) > STORED_BYTES_MAX and kept == small  # a response under the cap is stored as it came

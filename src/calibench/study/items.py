@@ -1,6 +1,8 @@
 """Items: one row per answer (model x question x option order x repetition x protocol), read from the store.
 
-A row holds the question, the raw reply and its ``finish_reason``, what the reader found
+A row holds the question, the raw reply (its first ``MAX_REPLY_CHARS`` characters, all the
+parser reads; ``raw_text_chars`` gives its length and ``raw_text_cut`` says when it was
+longer) and its ``finish_reason``, what the reader found
 (letter, confidence, scale, status, rule), whether the letter is right, the letter
 probabilities when the endpoint returned logprobs, tokens and latency. Letters are in the
 question's original labelling; ``shown_letter`` and ``shown_answer`` are what the model saw
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from calibench.elicit.parser import PARSED, Parsed, mark_scale_ambiguous
+from calibench.elicit.parser import MAX_REPLY_CHARS, PARSED, Parsed, mark_scale_ambiguous
 from calibench.elicit.protocols import PROTOCOLS
 from calibench.elicit.readers import Reading, read_response
 from calibench.study.plan import Group, PlannedRequest, original_letter
@@ -63,7 +65,7 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
         "shown_answer": shown.answer,
     }
     blank = {"letter": None, "shown_letter": None, "confidence": None, "alt_confidence": None, "scale": None, "rule": None,
-             "correct": None, "raw_text": None, "finish_reason": None, "letter_probs": None, "letter_mass": None,
+             "correct": None, "raw_text": None, "raw_text_chars": None, "raw_text_cut": False, "finish_reason": None, "letter_probs": None, "letter_mass": None,
              "answer_source": None, "prompt_tokens": None, "completion_tokens": None, "cached_tokens": None,
              "latency_s": None, "endpoint": None}
     first = protocol.follows
@@ -85,6 +87,7 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
     elif protocol.reads == "letter-logprobs":
         source = reading.source
     response = found.response
+    chars = _reply_chars(response, reading.text)
     usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
     timings = response.get("timings") if isinstance(response.get("timings"), dict) else {}
     details = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
@@ -103,7 +106,9 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
         "scale": parsed.scale,
         "rule": parsed.rule,
         "correct": None if letter is None else letter == q.answer,
-        "raw_text": reading.text,
+        "raw_text": None if reading.text is None else reading.text[:MAX_REPLY_CHARS],
+        "raw_text_chars": chars,
+        "raw_text_cut": chars is not None and chars > MAX_REPLY_CHARS,
         "finish_reason": reading.finish_reason,
         "letter_probs": back(probs.probs) if probs else None,
         "letter_mass": probs.mass if probs else reading.mass,
@@ -114,6 +119,14 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
         "latency_s": found.latency_s,
         "endpoint": found.endpoint,
     }, parsed
+
+
+def _reply_chars(response: dict, text: str | None) -> int | None:
+    """The reply's length in characters, as received (the store may hold it capped)."""
+    capped = response.get("calibench_capped")
+    if isinstance(capped, dict) and capped.get("reply_chars") is not None:
+        return capped["reply_chars"]
+    return None if text is None else len(text)
 
 
 def _error(entry) -> str:

@@ -6,6 +6,10 @@ the repetition. The database runs in WAL mode with full synchronous commits, one
 transaction per response, so a study killed at any point (Ctrl-C, SIGKILL) keeps every
 response it had received. A failed request is stored with its error and asked again on
 resume; a stored success is never asked again, and never overwritten.
+
+A response over ``STORED_BYTES_MAX`` (a misbehaving server's junk) is stored capped
+(:func:`capped`): its first choice with the reply cut to ``KEPT_REPLY_CHARS`` (five times what
+the parser reads), with the full response's size and sha256 beside it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from calibench.elicit.parser import MAX_REPLY_CHARS
 from calibench.errors import CalibenchError
+
+STORED_BYTES_MAX = 1_000_000
+KEPT_REPLY_CHARS = 5 * MAX_REPLY_CHARS
+KEPT_LOGPROB_TOKENS = 1000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -122,7 +131,7 @@ class Store:
                    stored_at = excluded.stored_at
                WHERE responses.ok = 0""",
             (key, model, protocol, question_id, repetition, json.dumps(request, ensure_ascii=False), int(ok),
-             json.dumps(response, ensure_ascii=False) if ok else None, error, attempts, latency_s, endpoint, time.time()),
+             _serialized(response) if ok else None, error, attempts, latency_s, endpoint, time.time()),
         )
 
     def get(self, key: str) -> StoredResponse | None:
@@ -151,3 +160,32 @@ class Store:
     def count(self) -> dict[str, int]:
         ok, failed = self._db.execute("SELECT COALESCE(SUM(ok), 0), COALESCE(SUM(1 - ok), 0) FROM responses").fetchone()
         return {"ok": int(ok), "failed": int(failed)}
+
+
+def _serialized(response: dict) -> str:
+    text = json.dumps(response, ensure_ascii=False)
+    if len(text) <= STORED_BYTES_MAX:  # characters; a cheap first test before encoding
+        return text
+    whole = text.encode("utf-8")
+    return json.dumps(capped(response, size=len(whole), sha256=hashlib.sha256(whole).hexdigest()), ensure_ascii=False)
+
+
+def capped(response: dict, *, size: int, sha256: str) -> dict:
+    """What is stored of a response too large to keep: its first choice, the reply cut to
+    ``KEPT_REPLY_CHARS`` and the logprobs to the first ``KEPT_LOGPROB_TOKENS`` tokens, its
+    usage and timings, and ``calibench_capped``: the whole response's size in bytes and sha256
+    (of it as JSON) and the reply's length in characters."""
+    choices = response.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else {}
+    first = {k: choice[k] for k in ("index", "finish_reason") if k in choice}
+    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    content = message.get("content")
+    if message:
+        first["message"] = {"role": message.get("role"), "content": content[:KEPT_REPLY_CHARS] if isinstance(content, str) else None}
+    logprobs = choice.get("logprobs")
+    if isinstance(logprobs, dict) and isinstance(logprobs.get("content"), list):
+        first["logprobs"] = {"content": logprobs["content"][:KEPT_LOGPROB_TOKENS]}
+    # the rest only where small: the junk may be anywhere
+    kept = {k: response[k] for k in ("id", "model", "usage", "timings") if k in response and len(json.dumps(response[k])) < 10_000}
+    return {**kept, "choices": [first], "calibench_capped": {
+        "bytes": size, "sha256": sha256, "reply_chars": len(content) if isinstance(content, str) else None}}
