@@ -38,9 +38,10 @@ class FaultServer:
     With ``faults`` (behaviours) and ``fault_rate`` set, each unscripted request gets a
     random one of them at that rate (seeded), the default otherwise. The default may be a
     function of the request body that returns a behaviour. Every request is recorded (path,
-    headers, body, arrival time). calibench's preflight probe (the one-token "Reply with the
+    headers, body, arrival time). calibench's preflight probes (the one-token "Reply with the
     letter A." request) is answered with ``probe`` instead and recorded in ``probes``, so that
-    scripts and request counts speak of the study's own requests. With ``rate_limit`` set to
+    scripts and request counts speak of the study's own requests; ``models`` is what GET
+    /v1/models lists. With ``rate_limit`` set to
     (n, seconds), a request that would make more than n in any such window is answered 429
     (counted in ``throttled``, not in ``requests``).
     """
@@ -54,6 +55,7 @@ class FaultServer:
         self.rate_limit: tuple[int, float] | None = None  # (requests, seconds): more in any such window get 429
         self.throttled = 0
         self.probes: list[dict] = []
+        self.models: list[str] | None = None  # what GET /v1/models lists (None: 404, as where there is no list)
         self.fault_rate = 0.0
         self.rng = random.Random(0)
         self.lock = threading.Lock()
@@ -65,13 +67,19 @@ class FaultServer:
             def log_message(self, *args):  # keep test output clean
                 pass
 
+            def do_GET(self):
+                if self.path.endswith("/models") and server.models is not None:
+                    self._send(200, json.dumps({"object": "list", "data": [{"id": m} for m in server.models]}).encode())
+                else:
+                    self._send(404, b'{"error": "not found"}')
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 with server.lock:
                     body = json.loads(body)
                     record = {"path": self.path, "headers": dict(self.headers), "body": body, "t": time.time()}
-                    if body.get("messages") == PREFLIGHT_PROMPT and body.get("max_tokens") == 1:
+                    if body.get("messages", [])[:1] == PREFLIGHT_PROMPT and body.get("max_tokens") == 1:
                         server.probes.append(record)
                         action = server.probe
                     elif server.rate_limit and sum(r["t"] > record["t"] - server.rate_limit[1] for r in server.requests) >= server.rate_limit[0]:

@@ -36,7 +36,7 @@ from calibench.elicit.readers import read_response
 from calibench.models.client import ChatClient, Endpoint, ModelRequestError, RetryPolicy
 from calibench.models.engine import LocalEngine
 from calibench.models.ladder import resolve
-from calibench.models.preflight import preflight
+from calibench.models.preflight import preflight, probes
 from calibench.study.dry_run import model_plan
 from calibench.study.config import ModelConfig, StudyConfig, study_identity
 from calibench.study.failures import FailureGuard, failure_limit
@@ -253,12 +253,12 @@ def _refuse_another_study(out: Path, config: StudyConfig) -> None:
 
 
 def _preflight(cfg: ModelConfig, group) -> None:
-    """One minimal request per endpoint of a remote model (see :mod:`calibench.models.preflight`),
-    asking for logprobs when the requests of ``group`` (one question's, as planned) do."""
+    """Minimal requests to each endpoint of a remote model (see :mod:`calibench.models.preflight`),
+    one per kind of request ``group`` (one question's, as planned) sends."""
     if cfg.local:
         return
-    reads_logprobs = any(request.options.logprobs for request in group.every_request())
-    preflight(cfg.name, [Endpoint(**e.model_dump()) for e in cfg.endpoints], logprobs=reads_logprobs)
+    kinds = probes([(request.protocol.name, request.messages, request.options) for request in group.every_request()])
+    preflight(cfg.name, [Endpoint(**e.model_dump()) for e in cfg.endpoints], kinds)
 
 
 def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency, max_failed: float, out: Path, console: Console) -> None:
