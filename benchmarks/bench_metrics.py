@@ -53,7 +53,6 @@ def data(n: int, seed: int = 0, grid: bool = True):
 def numpy_ece(p, y, n_bins=10):
     """The floor: a plain bincount ECE, as a user would write it (no validation)."""
     idx = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
-    cnt = np.bincount(idx, minlength=n_bins)
     sp = np.bincount(idx, weights=p, minlength=n_bins)
     sy = np.bincount(idx, weights=y, minlength=n_bins)
     return np.abs(sp - sy).sum() / p.size

@@ -1,8 +1,6 @@
 """A study against a server that misbehaves on 30% of requests: it completes, every question
 ends answered or recorded as failed with its error, and the counts add up."""
 
-import pytest
-
 from calibench.study import load_run, parse_config, run_study
 from calibench.study.store import Store
 
