@@ -246,14 +246,18 @@ class ChatClient:
             text = text.replace(key, "***")
         return text
 
-    def _pick(self, prefer: str | None, attempts: int) -> int:
+    def _pick(self, prefer: str | None, attempts: int, avoid: int | None = None) -> int:
         # the preferred endpoint while it has room (it holds the prompt prefix in its cache);
         # otherwise most free capacity first, ties in turn, so idle endpoints share the load
-        # evenly; dropped endpoints never
+        # evenly; dropped endpoints never. A retry avoids the endpoint that just failed it
+        # while another is up: one that fails at once always looks free, and would draw the
+        # retries of every request until it is dropped.
         up = [i for i, slot in enumerate(self._slots) if slot.down is None]
         if not up:
             why = "; ".join(f"{slot.endpoint.base_url}: {slot.down}" for slot in self._slots)
             raise ModelRequestError(f"every endpoint is down ({why})", down=True, attempts=attempts)
+        if avoid in up and len(up) > 1:
+            up.remove(avoid)
         for i in up:
             if self._slots[i].endpoint.base_url == prefer and self._slots[i].gate.free > 0:
                 return i
@@ -274,8 +278,9 @@ class ChatClient:
         started = time.perf_counter()
         last: _Attempt | None = None
         cuts = 0  # attempts the deadline ended: each retry gets a longer one
+        index = None
         for attempt in range(1, self.retry.max_attempts + 1):
-            index = self._pick(prefer if attempt == 1 else None, attempt - 1)
+            index = self._pick(prefer if attempt == 1 else None, attempt - 1, avoid=index)
             slot = self._slots[index]
             try:
                 async with slot.gate:
