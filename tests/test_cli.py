@@ -116,6 +116,12 @@ def test_max_tokens_sets_the_budget_of_generated_replies_only(fault_server, tmp_
     assert json.loads((tmp_path / "run" / "config.json").read_text())["sampling"]["max_tokens"] == 200
 
 
+def test_a_max_tokens_below_a_protocols_budget_is_noted(fault_server, tmp_path, capsys):
+    assert main(["run", "--model", f"m@{fault_server.base_url}", "--protocol", "verbalized", "--protocol", "stated",
+                 "--out", str(tmp_path / "run"), "--quiet", "--limit", "1", "--max-tokens", "20"]) == 0
+    assert "note: max_tokens 20 is below verbalized's 32: replies may be cut" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("flag,value,message", [
     ("--n-total", "0", "--n-total takes a positive whole number or all"),
     ("--n-total", "many", "--n-total takes a positive whole number or all"),

@@ -223,6 +223,7 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
     if "models" not in data:
         raise CalibenchError("no model given: name one with --model or in the study file's [[models]]")
     config = parse_config(data, source=str(study) if study else "command line")
+    _note_short_budgets(config)
     if dry_run:
         from calibench.study.dry_run import dry_run as plan
 
@@ -247,6 +248,17 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
     finally:
         signal.signal(signal.SIGTERM, previous)
     _print_summary(run_dir)
+
+
+def _note_short_budgets(config) -> None:
+    """Say when --max-tokens is below a protocol's own budget: its replies may come back cut."""
+    from calibench.elicit.protocols import GENERATED, PROTOCOLS
+
+    budget = config.sampling.max_tokens
+    short = [f"{name}'s {PROTOCOLS[name].max_tokens}" for name in config.protocols
+             if budget is not None and PROTOCOLS[name].reads in GENERATED and budget < PROTOCOLS[name].max_tokens]
+    if short:
+        click.echo(f"note: max_tokens {budget} is below {', '.join(short)}: replies may be cut (status truncated)", err=True)
 
 
 class Terminated(KeyboardInterrupt):

@@ -208,9 +208,11 @@ def test_backoff_is_capped_full_jitter():
     assert policy.delay(3, 2.5, rng) == 2.5 and policy.delay(1, 1e9, rng) == policy.retry_after_max_s
 
 
-def test_an_endpoint_that_keeps_failing_is_dropped(fault_server):
+def test_an_endpoint_that_keeps_failing_is_dropped(fault_server, monkeypatch):
+    from calibench.models import client as module
     from calibench.models.client import ENDPOINT_BREAKER
 
+    monkeypatch.setattr(module, "BREAKER_S", 0.0)  # no minimum duration: ten failures drop it
     fault_server.default = ("status", 503, "down")
     dropped = []
 
@@ -229,16 +231,66 @@ def test_an_endpoint_that_keeps_failing_is_dropped(fault_server):
     assert len(fault_server.requests) == ENDPOINT_BREAKER  # nothing is sent once it is dropped
     assert [e.down for e in errors] == [False, False, False, True, True, True]
     assert "every endpoint is down" in str(errors[-1]) and errors[-1].attempts == 0
-    assert dropped == [f"{fault_server.base_url} dropped: {ENDPOINT_BREAKER} attempts in a row failed, the last: "
+    assert dropped == [f"{fault_server.base_url} dropped: {ENDPOINT_BREAKER} attempts in a row failed over 0 s, the last: "
                        f"{fault_server.base_url}: HTTP 503: down"]
 
 
-def test_429s_and_refusals_never_drop_an_endpoint(fault_server):
+def test_429s_and_refusals_never_drop_an_endpoint(fault_server, monkeypatch):
+    from calibench.models import client as module
     from calibench.models.client import ENDPOINT_BREAKER
 
+    monkeypatch.setattr(module, "BREAKER_S", 0.0)
     fault_server.script.extend([("status", 429, "slow down", {"Retry-After": "0"})] * (ENDPOINT_BREAKER + 2))
     r = chat(fault_server.base_url, retry=RetryPolicy(max_attempts=ENDPOINT_BREAKER + 3, backoff_base_s=0.001))
     assert r.attempts == ENDPOINT_BREAKER + 3
+    fault_server.script.extend([("status", 400, "bad request")] * (ENDPOINT_BREAKER + 2))
+
+    async def go():
+        async with ChatClient("m", [fault_server.base_url], retry=FAST) as client:
+            for _ in range(ENDPOINT_BREAKER + 2):
+                with pytest.raises(ModelRequestError, match="HTTP 400"):
+                    await client.chat(MESSAGES)
+            return await client.chat(MESSAGES)
+
+    assert asyncio.run(go()).attempts == 1  # twelve refusals in a row, and the endpoint still serves
+
+
+def test_a_burst_of_5xx_is_a_blip_not_an_outage(fault_server):
+    # 503s for the first 0.3 s, then answers: many attempts fail in a row, but not for BREAKER_S
+    start = time.monotonic()
+    fault_server.default = lambda body: ("status", 503, "busy") if time.monotonic() - start < 0.3 else ("ok", "Answer: B")
+
+    async def go():
+        retry = RetryPolicy(max_attempts=8, backoff_base_s=0.05, backoff_max_s=0.2)
+        async with ChatClient("m", [Endpoint(fault_server.base_url, max_concurrency=8)], retry=retry, seed=0) as client:
+            return await asyncio.gather(*[client.chat([{"role": "user", "content": str(i)}]) for i in range(40)])
+
+    replies = asyncio.run(go())
+    assert len(replies) == 40 and sum(r.attempts > 1 for r in replies) >= 8
+
+
+def test_a_dropped_endpoint_is_tried_again_after_its_rest(fault_server, monkeypatch):
+    from calibench.models import client as module
+
+    monkeypatch.setattr(module, "BREAKER_S", 0.0)
+    monkeypatch.setattr(module, "COOLDOWN_S", 0.3)
+    other = type(fault_server)()
+    fault_server.default = ("status", 502, "bad gateway")
+    try:
+
+        async def go():
+            async with ChatClient("m", [fault_server.base_url, other.base_url], retry=FAST) as client:
+                await asyncio.gather(*[client.chat(MESSAGES) for _ in range(30)])  # the first is dropped meanwhile
+                dropped = client._slots[0].down is not None
+                fault_server.default = ("ok", "back")
+                await asyncio.sleep(0.35)
+                replies = [await client.chat(MESSAGES) for _ in range(20)]
+                return dropped, client._slots[0].down, replies
+
+        dropped, down, replies = asyncio.run(go())
+        assert dropped and down is None and any(r.endpoint == fault_server.base_url for r in replies)
+    finally:
+        other.close()
 
 
 def test_the_breaker_allows_a_burst_as_large_as_the_requests_in_flight():

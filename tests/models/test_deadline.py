@@ -103,3 +103,36 @@ def test_the_configured_timeout_alone_when_adaptation_is_off(fault_server, monke
             return [await client.chat([{"role": "user", "content": str(i)}]) for i in range(2)]
 
     assert [r.attempts for r in asyncio.run(go())] == [1, 1]  # 0.8 s is slow but inside 5 s
+
+
+def test_a_longer_prompt_gets_a_longer_deadline():
+    d = Deadlines(300.0)
+    for _ in range(deadline.MIN_SAMPLES):
+        d.observe(16, 4.0, tokens=100)
+    assert d.seconds(16, tokens=100) == 20.0 and d.seconds(16, tokens=50) == 20.0
+    assert d.seconds(16, tokens=400) == 80.0  # four times the kind's median prompt
+
+
+def test_an_endpoint_that_slows_down_for_everyone_gets_longer_deadlines(fault_server, monkeypatch):
+    # fast at first (the deadline falls to its floor), then every reply takes 0.4 s: past the
+    # floor, so at first every request is cut; the deadline must grow until replies come back
+    monkeypatch.setattr(deadline, "FLOOR_S", 0.1)
+    monkeypatch.setattr(deadline, "MIN_SAMPLES", 5)
+    answered = []
+
+    def reply(body):
+        answered.append(1)
+        return ("ok", "fast") if len(answered) <= 10 else ("slow", 0.4)
+
+    fault_server.default = reply
+
+    async def go():
+        endpoint = Endpoint(fault_server.base_url, timeout_s=30, max_concurrency=2)
+        async with ChatClient("m", [endpoint], retry=RetryPolicy(max_attempts=8, backoff_base_s=0.01)) as client:
+            first = [await client.chat([{"role": "user", "content": str(i)}]) for i in range(10)]
+            later = await asyncio.gather(*[client.chat([{"role": "user", "content": f"x{i}"}]) for i in range(12)])
+            return first, later, client._slots[0].down
+
+    first, later, down = asyncio.run(go())
+    assert all(r.attempts == 1 for r in first) and len(later) == 12 and down is None
+    assert all(r.text == "late" for r in later)  # the slow server's replies, each eventually waited for

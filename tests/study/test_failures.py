@@ -1,7 +1,7 @@
 import pytest
 
 from calibench.models.client import ModelRequestError
-from calibench.study.failures import FailureGuard, RunStopped, failure_limit
+from calibench.study.failures import RATE_LIMITED, FailureGuard, RunStopped, failure_limit
 
 
 def test_failure_limit_is_a_count_or_a_share_rounded_up():
@@ -26,3 +26,17 @@ def test_the_guard_stops_on_a_fatal_status_with_every_endpoint_down_and_over_the
     guard.fail(ModelRequestError("bad", status=400))
     with pytest.raises(RunStopped, match="3 requests failed, more than max_failed allows"):
         guard.fail(ModelRequestError("bad", status=400))
+
+
+def test_a_spent_quota_stops_the_run(tmp_path):
+    guard = FailureGuard("m", limit=1000, out=tmp_path)
+    for _ in range(RATE_LIMITED - 1):
+        guard.fail(ModelRequestError("gave up: HTTP 429: slow down", status=429, retryable=True))
+    guard.ok()  # a reply in between: a rate limit, not a spent quota
+    for _ in range(RATE_LIMITED - 1):
+        guard.fail(ModelRequestError("gave up: HTTP 429: slow down", status=429, retryable=True))
+    with pytest.raises(RunStopped, match=f"{RATE_LIMITED} request\\(s\\) in a row ran out of retries on HTTP 429"):
+        guard.fail(ModelRequestError("gave up: HTTP 429: slow down", status=429, retryable=True))
+    guard = FailureGuard("m", limit=1000, out=tmp_path)
+    with pytest.raises(RunStopped, match="quota may be spent"):
+        guard.fail(ModelRequestError('HTTP 429: {"error": {"code": "insufficient_quota"}}', status=429, retryable=True))

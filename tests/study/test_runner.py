@@ -345,22 +345,28 @@ def test_max_failed_ends_the_run_and_a_rerun_resumes(fault_server, tmp_path, cap
     assert len(run.items) == 20 and {i["status"] for i in run.items} == {"ok"}
 
 
-def test_an_endpoint_that_goes_down_trips_the_breaker(fault_server, tmp_path):
+def test_an_endpoint_that_goes_down_trips_the_breaker(fault_server, tmp_path, monkeypatch):
+    from calibench.models import client
     from calibench.models.client import ENDPOINT_BREAKER
     from calibench.study.failures import RunStopped
+
+    monkeypatch.setattr(client, "BREAKER_S", 0.0)  # no minimum duration: ten failures drop it
 
     cfg = remote_config(fault_server.base_url, tmp_path, data={"limit": 30}, protocols=["verbalized"], max_failed=100)
     cfg.models[0].retry.max_attempts = 1
     fault_server.default = ("status", 503, "down")
-    with pytest.raises(RunStopped, match=f"every endpoint is down .*{ENDPOINT_BREAKER} attempts in a row failed"):
+    with pytest.raises(RunStopped, match=f"every endpoint is down .*{ENDPOINT_BREAKER} attempts in a row failed over"):
         run_study(cfg, show_progress=False)
     assert len(fault_server.requests) < 30  # stopped, not sent to the end
     with Store(cfg.out_dir / "responses.sqlite") as store:
         assert store.count()["ok"] == 0 and store.count()["failed"] >= ENDPOINT_BREAKER
 
 
-def test_a_dead_endpoint_of_two_is_dropped_and_the_run_goes_on(fault_server, tmp_path, capsys):
+def test_a_dead_endpoint_of_two_is_dropped_and_the_run_goes_on(fault_server, tmp_path, capsys, monkeypatch):
+    from calibench.models import client
     from calibench.models.client import ENDPOINT_BREAKER
+
+    monkeypatch.setattr(client, "BREAKER_S", 0.0)
 
     dead = type(fault_server)()
     dead.default = ("status", 502, "bad gateway")
@@ -371,7 +377,7 @@ def test_a_dead_endpoint_of_two_is_dropped_and_the_run_goes_on(fault_server, tmp
         run_study(cfg, show_progress=False, console=Console(stderr=True))
         # dropped once its tenth attempt in a row failed; only requests already in flight (concurrency 4) came after
         assert ENDPOINT_BREAKER <= len(dead.requests) <= ENDPOINT_BREAKER + 3
-        assert f"{dead.base_url} dropped: {ENDPOINT_BREAKER} attempts in a row failed" in capsys.readouterr().err
+        assert f"{dead.base_url} dropped: {ENDPOINT_BREAKER} attempts in a row failed over" in capsys.readouterr().err
         assert {i["status"] for i in load_run(cfg.out_dir).items} == {"ok"}
     finally:
         dead.close()

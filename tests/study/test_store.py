@@ -91,3 +91,10 @@ def test_a_junk_response_is_stored_capped_with_its_size_and_hash(tmp_path):
                       "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Answer: B"}}],
                       "calibench_capped": {"bytes": len(whole), "sha256": hashlib.sha256(whole).hexdigest(), "reply_chars": 9}}
     assert len(whole) > STORED_BYTES_MAX and kept == small  # a response under the cap is stored as it came
+    # the cap is in bytes: 600,000 two-byte characters are over it, 300,000 are not
+    with Store(tmp_path / "s.sqlite") as store:
+        for n in (300_000, 600_000):
+            store.put(key=f"e{n}", model="m", protocol="p", question_id="q", repetition=0, request={},
+                      response={"choices": [{"message": {"content": "\u00e9" * n}}]})
+        assert "calibench_capped" not in store.get("e300000").response
+        assert store.get("e600000").response["calibench_capped"]["reply_chars"] == 600_000

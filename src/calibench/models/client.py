@@ -16,12 +16,17 @@ in seconds rather than minutes.
 
 Failures: 429, 5xx, connection errors, timeouts (including a response that drips in past
 the deadline), malformed JSON and responses without choices are retried with exponential
-backoff and full jitter, honouring Retry-After; other 4xx fail at once. An endpoint whose last attempts all failed
-(connection errors, deadlines, 5xx; not 429) is dropped for the rest of the client's life,
-and once every endpoint is dropped each request fails at once with ``ModelRequestError.down``
-set. "Last attempts" means ``ENDPOINT_BREAKER`` or twice the endpoint's concurrency, whichever
-is more: with 32 requests in flight, a burst of stalls ends many attempts in a row before a
-retry can succeed, on an endpoint that is up. API keys are read
+backoff and full jitter, honouring Retry-After; other 4xx fail at once.
+
+An endpoint is dropped when its last attempts all failed (connection errors, 5xx, 408, and
+deadlines once they reached the ceiling ``timeout_s``: a shorter deadline that cut a request
+says it was slow, not that the endpoint is down; a 429 or another 4xx never counts), at
+least ``ENDPOINT_BREAKER`` or twice its concurrency of them, whichever is more (with 32
+requests in flight a burst of failures ends many attempts at once), over at least
+``BREAKER_S`` seconds (a few seconds of 503s is a blip, not an outage). A dropped endpoint
+gets no requests for ``COOLDOWN_S`` seconds, then one attempt: a success brings it back.
+While every endpoint is dropped, each request fails at once with ``ModelRequestError.down``
+set. API keys are read
 from the environment variable an endpoint names, sent only in the Authorization header,
 and removed from every error message; they are never stored anywhere else.
 """
@@ -46,6 +51,8 @@ from calibench.models.rate_limit import AdaptiveLimit, RateLimiter, estimated_to
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
 ENDPOINT_BREAKER = 10  # failed attempts in a row that drop an endpoint (at least; see the module docstring)
+BREAKER_S = 30.0  # ... over at least this long
+COOLDOWN_S = 60.0  # a dropped endpoint's rest before it is tried again
 
 
 @dataclass(frozen=True)
@@ -153,9 +160,10 @@ class ModelRequestError(Exception):
 
 class _Attempt(Exception):
     def __init__(self, message: str, *, status: int | None = None, retryable: bool, retry_after: float | None = None,
-                 cut: bool = False):
+                 cut: bool = False, at_ceiling: bool = False):
         super().__init__(message)
         self.status, self.retryable, self.retry_after, self.cut = status, retryable, retry_after, cut
+        self.at_ceiling = at_ceiling  # a deadline that cut at the endpoint's timeout_s
 
 
 class _Slot:
@@ -165,19 +173,38 @@ class _Slot:
         self.limiter = RateLimiter(endpoint.requests_per_minute, endpoint.tokens_per_minute)
         self.deadlines = Deadlines(endpoint.timeout_s, adaptive=endpoint.adaptive_timeout)
         self.failing = 0  # attempts failed in a row
+        self.failing_since = 0.0
         self.breaker = max(ENDPOINT_BREAKER, 2 * endpoint.max_concurrency)
         self.down: str | None = None  # why it was dropped
+        self.down_at = 0.0
+        self.probing = False  # a dropped endpoint's one attempt after its cooldown is out
         self.url = endpoint.base_url.rstrip("/") + "/chat/completions"
 
     def failed(self, failure: _Attempt) -> bool:
         """Count a failed attempt; True when it drops the endpoint."""
-        if failure.status is not None and failure.status < 500 and failure.status not in (408,):
+        self.probing = False
+        if failure.status is not None and failure.status < 500 and failure.status != 408:
             return False  # the endpoint answered: a 429 or a refused request says nothing of its health
+        if failure.cut and not failure.at_ceiling:
+            return False  # the request was slow for this endpoint's recent pace, not proof it is down
+        now = time.monotonic()
+        if self.failing == 0:
+            self.failing_since = now
         self.failing += 1
-        if self.failing >= self.breaker and self.down is None:
-            self.down = f"{self.failing} attempts in a row failed, the last: {failure}"
+        if self.down is not None:
+            self.down_at = now  # its attempt after the cooldown failed: another rest
+        elif self.failing >= self.breaker and now - self.failing_since >= BREAKER_S:
+            self.down = f"{self.failing} attempts in a row failed over {now - self.failing_since:.0f} s, the last: {failure}"
+            self.down_at = now
             return True
         return False
+
+    def succeeded(self) -> None:
+        self.failing, self.down, self.probing = 0, None, False
+
+    def usable(self, now: float) -> bool:
+        """Up, or dropped long enough ago for one attempt that no other request is making."""
+        return self.down is None or (not self.probing and now - self.down_at >= COOLDOWN_S)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -252,7 +279,8 @@ class ChatClient:
         # evenly; dropped endpoints never. A retry avoids the endpoint that just failed it
         # while another is up: one that fails at once always looks free, and would draw the
         # retries of every request until it is dropped.
-        up = [i for i, slot in enumerate(self._slots) if slot.down is None]
+        now = time.monotonic()
+        up = [i for i, slot in enumerate(self._slots) if slot.usable(now)]
         if not up:
             why = "; ".join(f"{slot.endpoint.base_url}: {slot.down}" for slot in self._slots)
             raise ModelRequestError(f"every endpoint is down ({why})", down=True, attempts=attempts)
@@ -264,7 +292,9 @@ class ChatClient:
         turn = next(self._turn)
         n = len(self._slots)
         order = [(turn + i) % n for i in range(n) if (turn + i) % n in up]
-        return max(order, key=lambda i: self._slots[i].gate.free)
+        index = max(order, key=lambda i: self._slots[i].gate.free)
+        self._slots[index].probing = self._slots[index].down is not None
+        return index
 
     async def chat(self, messages: list[dict], options: SamplingOptions | None = None, *, prefer: str | None = None) -> ChatResponse:
         """Send one chat completion, retrying as the module docstring says; raise ModelRequestError on failure.
@@ -275,6 +305,7 @@ class ChatClient:
         body = {"model": self.model, "messages": messages, **(options or SamplingOptions()).body()}
         payload = json.dumps(body).encode("utf-8")
         tokens = estimated_tokens(payload, body.get("max_tokens"))
+        prompt_tokens = estimated_tokens(payload, None)
         started = time.perf_counter()
         last: _Attempt | None = None
         cuts = 0  # attempts the deadline ended: each retry gets a longer one
@@ -285,9 +316,9 @@ class ChatClient:
             try:
                 async with slot.gate:
                     await slot.limiter.acquire(tokens)
-                    raw = await self._send(index, slot, payload, body.get("max_tokens"), cuts)
+                    raw = await self._send(index, slot, payload, body.get("max_tokens"), cuts, prompt_tokens)
                     slot.gate.succeeded()
-                    slot.failing = 0
+                    slot.succeeded()
                 return _response(raw, slot.endpoint.base_url, attempt, time.perf_counter() - started)
             except _Attempt as failure:
                 last = failure
@@ -304,18 +335,21 @@ class ChatClient:
             f"gave up after {self.retry.max_attempts} attempts: {last}", status=last.status, attempts=self.retry.max_attempts, retryable=True
         )
 
-    async def _send(self, index: int, slot: _Slot, payload: bytes, kind: object, cuts: int) -> dict:
+    async def _send(self, index: int, slot: _Slot, payload: bytes, kind: object, cuts: int, prompt_tokens: int) -> dict:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if index in self._keys:
             headers["Authorization"] = f"Bearer {self._keys[index]}"
         where = slot.endpoint.base_url
         sent = time.perf_counter()
-        deadline = slot.deadlines.track(kind, cuts)
+        deadline = slot.deadlines.track(kind, cuts, prompt_tokens)
         try:
             async with deadline:
                 response = await self._http.post(slot.url, content=payload, headers=headers)
         except TimeoutError:
-            raise _Attempt(f"{where}: no complete response within {deadline.seconds:.3g} s", retryable=True, cut=True) from None
+            seconds = deadline.seconds
+            slot.deadlines.cut(kind, seconds)
+            raise _Attempt(f"{where}: no complete response within {seconds:.3g} s", retryable=True, cut=True,
+                           at_ceiling=seconds >= slot.endpoint.timeout_s) from None
         except httpx.TransportError as exc:
             raise _Attempt(self._redact(f"{where}: {type(exc).__name__}: {exc}"), retryable=True) from None
         status = response.status_code
@@ -334,7 +368,7 @@ class ChatClient:
         choices = data.get("choices") if isinstance(data, dict) else None
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise _Attempt(f"{where}: response has no choices", status=status, retryable=True)
-        slot.deadlines.observe(kind, time.perf_counter() - sent)
+        slot.deadlines.observe(kind, time.perf_counter() - sent, prompt_tokens)
         return data
 
 

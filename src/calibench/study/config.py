@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import difflib
 import os
-import sys
+import tomllib
 import typing
 from pathlib import Path
 from typing import Literal
@@ -36,11 +36,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from calibench.elicit.protocols import BACKENDS, DEFAULT_PROTOCOLS, PROTOCOLS
 from calibench.errors import CalibenchError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 
 class _Strict(BaseModel):

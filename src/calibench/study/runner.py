@@ -107,6 +107,7 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
                                 response = None
                             else:
                                 record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
+                                guard.ok()
                                 response, endpoint = reply.raw, reply.endpoint
                                 counts = read.setdefault(request.protocol.name, [0, 0])
                                 counts[1] += 1
@@ -219,7 +220,10 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
             progress = progress_for(console, later=later) if show_progress else None
             if engines:
                 with contextlib.ExitStack() as stack:
-                    endpoints = [Endpoint(stack.enter_context(engine).base_url, max_concurrency=e.parallel) for engine in engines]
+                    # our own engine does not stall, and its latency grows with the prompt (CPU): a
+                    # deadline learned on short questions must not cut the long ones
+                    endpoints = [Endpoint(stack.enter_context(engine).base_url, max_concurrency=e.parallel, adaptive_timeout=False)
+                                 for engine in engines]
                     _drive(run, todo, done, endpoints, store, progress, e.parallel * len(engines), config.max_failed, out, console)
             else:
                 if cfg.display not in checked:  # a resume: checked once there is something left to ask

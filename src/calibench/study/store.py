@@ -164,9 +164,11 @@ class Store:
 
 def _serialized(response: dict) -> str:
     text = json.dumps(response, ensure_ascii=False)
-    if len(text) <= STORED_BYTES_MAX:  # characters; a cheap first test before encoding
+    if len(text) <= STORED_BYTES_MAX // 4:  # at most 4 bytes a character: under the cap without encoding
         return text
     whole = text.encode("utf-8")
+    if len(whole) <= STORED_BYTES_MAX:
+        return text
     return json.dumps(capped(response, size=len(whole), sha256=hashlib.sha256(whole).hexdigest()), ensure_ascii=False)
 
 
