@@ -99,6 +99,45 @@ def models(as_json: bool) -> None:
             console.print(f"To install {row['name']}: {row['install']}", soft_wrap=True, highlight=False)
 
 
+@cli.command()
+@click.option("--plugin", "plugins", multiple=True, metavar="MODULE:NAME", help="Also list a protocol of your own (module or file.py). Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def protocols(plugins, as_json: bool) -> None:
+    """List the elicitation protocols: what each asks, what it costs per question, where it comes from."""
+    from calibench.data import load_dataset, sample_study
+    from calibench.elicit.protocols import BUILT_IN, available, load_protocol
+    from calibench.study.dry_run import protocol_costs
+
+    for spec in plugins:
+        load_protocol(spec)
+    # costs on the first 20 questions of the default study sample, on a llama.cpp server
+    questions = sample_study(load_dataset("mmlu"), seed=0).questions[:COST_QUESTIONS]
+    rows = []
+    for cost in protocol_costs(questions):
+        p = available()[cost.name]
+        rows.append({"name": p.name, "version": p.version, "summary": p.summary, "cites": p.cites, "reads": p.reads,
+                     "builds_on": p.follows or (p.request if not p.sends else None), "requests_per_question": cost.requests,
+                     "prompt_tokens_per_question": cost.prompt_tokens, "max_generated_tokens_per_question": cost.max_generated_tokens,
+                     "built_in": p.name in BUILT_IN, "sha256": p.sha256})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Elicitation protocols",
+                  caption=f"Per question, run alone, on the first {COST_QUESTIONS} questions of the default sample (llama.cpp server); "
+                          "prompt tokens estimated as bytes / 4; 'answer' is the answer read.")
+    for column in ("name", "builds on", "requests", "prompt tok", "max gen tok", "what it asks"):
+        table.add_column(column, justify="right" if "tok" in column else "left", no_wrap=column != "what it asks")
+    for row in rows:
+        requests = " + ".join(f"{n} {k}" for k, n in row["requests_per_question"].items())
+        what = row["summary"] + (f" [{row['cites']}]" if row["cites"] else "") + ("" if row["built_in"] else " (plugin)")
+        table.add_row(row["name"], row["builds_on"] or "-", requests, f"{row['prompt_tokens_per_question']:.0f}",
+                      str(row["max_generated_tokens_per_question"]), what)
+    Console().print(table)
+
+
+COST_QUESTIONS = 20
+
+
 def _count_option(option: str, value: str) -> int | str:
     """A count option's value: a positive whole number, or "all"; anything else is one line naming the option."""
     if value == "all":

@@ -34,7 +34,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from calibench.elicit.protocols import BACKENDS, DEFAULT_PROTOCOLS, PROTOCOLS
+from calibench.elicit.protocols import BACKENDS, DEFAULT_PROTOCOLS, PROTOCOLS, available, load_protocol
 from calibench.errors import CalibenchError
 
 
@@ -121,10 +121,10 @@ class ModelConfig(_Strict):
 
     def refusal(self, protocol: str) -> str | None:
         """Why this model cannot run ``protocol`` (one line), or None."""
-        if protocol == "logprob" and not (BACKENDS[self.server].prefill and self.logprobs):
+        if PROTOCOLS[protocol].needs_letter_distribution and not (BACKENDS[self.server].prefill and self.logprobs):
             missing = "returns no logprobs (logprobs = false)" if not self.logprobs else f"takes no assistant prefill (backend {self.server!r})"
-            return (f"model {self.display}: protocol logprob reads the letter distribution after a prefilled 'Answer:', but the endpoint "
-                    f"{missing}; set backend = \"llama.cpp\" or \"vllm\" if the server is one, or leave logprob out")
+            return (f"model {self.display}: protocol {protocol} reads the letter distribution after a prefilled 'Answer:', but the "
+                    f"endpoint {missing}; set backend = \"llama.cpp\" or \"vllm\" if the server is one, or leave {protocol} out")
         return None
 
     @property
@@ -174,6 +174,10 @@ class MetricsConfig(_Strict):
 class StudyConfig(_Strict):
     name: str = Field("study", min_length=1)
     out: str | None = None
+    # protocols of one's own, "package.module:NAME" each (calibench.elicit.protocols), imported
+    # and registered before the protocols are looked up; a "module:NAME" entry in protocols
+    # lands here, its protocol's name in its place
+    plugins: list[str] = Field(default_factory=list)
     # unset: every default protocol the models can run (logprob needs prefill and logprobs)
     protocols: list[str] | None = None
     models: list[ModelConfig] = Field(min_length=1)
@@ -192,14 +196,34 @@ class StudyConfig(_Strict):
             raise ValueError(f"max_failed is a whole count (1 or more) or a share below 1, got {v}")
         return v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _plugins_named_in_protocols(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("protocols"), list):
+            specs = [p for p in data["protocols"] if isinstance(p, str) and ":" in p]
+            if specs:
+                data = {**data, "plugins": list(dict.fromkeys([*data.get("plugins", []), *specs])),
+                        "protocols": [load_protocol(p).name if p in specs else p for p in data["protocols"]]}
+        return data
+
+    @field_validator("plugins")
+    @classmethod
+    def _load_plugins(cls, v: list[str]) -> list[str]:
+        for spec in v:
+            load_protocol(spec)
+        return v
+
     @field_validator("protocols")
     @classmethod
     def _known_protocols(cls, v: list[str] | None) -> list[str] | None:
         if v is None:
             return v
-        unknown = [p for p in v if p not in PROTOCOLS]
+        known = available()
+        unknown = [p for p in v if p not in known]
         if unknown:
-            raise ValueError(f"unknown protocol(s) {', '.join(unknown)}; known: {', '.join(PROTOCOLS)}")
+            close = [m for p in unknown for m in difflib.get_close_matches(p, known, n=1)]
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ValueError(f"unknown protocol(s) {', '.join(unknown)}{hint}; known: {', '.join(known)}")
         if not v:
             raise ValueError("at least one protocol is needed")
         return list(dict.fromkeys(v))

@@ -11,11 +11,13 @@ written.
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import dataclass
 
 from calibench.models.rate_limit import estimated_tokens
-from calibench.study.config import ModelConfig, StudyConfig
-from calibench.study.plan import plan_model, study_sample
+from calibench.elicit.protocols import available
+from calibench.study.config import ModelConfig, SamplingConfig, StudyConfig
+from calibench.study.plan import plan_model, plan_requests, study_sample
 from calibench.study.store import Store
 
 
@@ -68,9 +70,46 @@ def model_plan(cfg: ModelConfig, config: StudyConfig, groups: list) -> ModelPlan
     prompt = generated = 0
     for group in groups:
         for request in group.every_request():
-            body = json.dumps({"messages": request.messages, **request.options.body()}).encode()
             requests[request.protocol.name] = requests.get(request.protocol.name, 0) + 1
-            prompt += estimated_tokens(body, None)
-            generated += request.options.max_tokens or 0
+            tokens = request_tokens(request)
+            prompt += tokens[0]
+            generated += tokens[1]
     minutes, basis = _minutes(cfg, sum(requests.values()), prompt + generated, config)
     return ModelPlan(cfg.display, len(groups), requests, prompt, generated, minutes, basis)
+
+
+def request_tokens(request) -> tuple[int, int]:
+    """A planned request's estimated prompt tokens (its body's bytes / 4, as the rate limiter
+    counts them) and the most tokens it may generate."""
+    body = json.dumps({"messages": request.messages, **request.options.body()}).encode()
+    return estimated_tokens(body, None), request.options.max_tokens or 0
+
+
+@dataclass(frozen=True)
+class ProtocolCost:
+    name: str
+    requests: dict[str, int]  # per question, by the protocol that sends them ("answer": the answer read)
+    prompt_tokens: float  # per question, the median over the questions
+    max_generated_tokens: int  # per question
+
+
+def protocol_costs(questions: list, *, backend: str = "llama.cpp") -> list[ProtocolCost]:
+    """What each available protocol costs per question when it runs alone, on ``questions``
+    (the requests it sends, the answer read included when it builds on it; tokens as
+    :func:`request_tokens` estimates them, on a ``backend`` server)."""
+    costs = []
+    for name in available():
+        groups = plan_requests(model="-", model_sha256=None, questions=questions, protocols=[name], sampling=SamplingConfig(),
+                               backend=backend)
+        requests: dict[str, int] = {}
+        prompts, generated = [], 0
+        for group in groups:
+            sent = group.every_request()
+            tokens = [request_tokens(r) for r in sent]
+            prompts.append(sum(t[0] for t in tokens))
+            generated = max(generated, sum(t[1] for t in tokens))
+            for r in sent:
+                requests[r.protocol.name] = requests.get(r.protocol.name, 0) + 1
+        per_question = {k: v // len(groups) for k, v in requests.items()}
+        costs.append(ProtocolCost(name, per_question, statistics.median(prompts), generated))
+    return costs

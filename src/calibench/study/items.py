@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from calibench.elicit.parser import MAX_REPLY_CHARS, PARSED, Parsed, mark_scale_ambiguous
 from calibench.elicit.protocols import PROTOCOLS
-from calibench.elicit.readers import Reading, read_response
+from calibench.elicit.readers import Reading
 from calibench.study.plan import Group, PlannedRequest, original_letter
 from calibench.study.store import Store
 
@@ -35,7 +35,7 @@ def build_items(store: Store, model: str, groups: list[Group], protocols: list[s
             return found, (found.response if found is not None and found.ok else None)
 
         sent = group.walk(stored)  # each stored response read once
-        readings = {name: read_response(request.protocol.reads, found.response, group.question, prefilled=group.prefilled)
+        readings = {name: request.protocol.read(found.response, group.question, prefilled=group.prefilled)
                     for name, (request, found) in sent.items() if found is not None and found.ok}
         for name in protocols:
             row, parsed = _item(model, PROTOCOLS[name], group, sent, readings)

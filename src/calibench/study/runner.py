@@ -31,8 +31,7 @@ from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.errors import CalibenchError
 from calibench.data.sampler import DEFAULT_N_TOTAL
 from calibench.elicit.parser import PARSED
-from calibench.elicit.protocols import PROTOCOLS, SELF_ANSWERING
-from calibench.elicit.readers import read_response
+from calibench.elicit.protocols import PROTOCOLS
 from calibench.models.client import ChatClient, Endpoint, ModelRequestError, RetryPolicy
 from calibench.models.engine import LocalEngine
 from calibench.models.ladder import resolve
@@ -46,7 +45,6 @@ from calibench.study.progress import parse_text, progress_for
 from calibench.study.comparisons import comparisons
 from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, size_order, timing
 from calibench.study.store import Store
-from calibench.study.validity import REFERENCES
 
 ENGINE_NOTE = (
     "Requests are asked in a fixed order, a question's protocols back to back. Even at "
@@ -111,8 +109,8 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
                                 response, endpoint = reply.raw, reply.endpoint
                                 counts = read.setdefault(request.protocol.name, [0, 0])
                                 counts[1] += 1
-                                counts[0] += read_response(request.protocol.reads, reply.raw, request.question,
-                                                           prefilled=group.prefilled).parsed.status in PARSED
+                                counts[0] += request.protocol.read(reply.raw, request.question,
+                                                                   prefilled=group.prefilled).parsed.status in PARSED
                                 _add_timings(engine, reply.timings or {}, len(endpoints))
                         request = requests.send(response)
                 except StopIteration:
@@ -274,10 +272,10 @@ def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency, m
 
 def _answer_read(items: list[dict], protocols: list[str]) -> tuple[str, list[dict]] | None:
     """The items that carry the answer read's letter (logprob's, else a follow-up's), or None."""
-    for name in REFERENCES:
-        if name in protocols:
-            return name, [i for i in items if i["protocol"] == name]
-    return None
+    carriers = sorted((name for name in protocols if PROTOCOLS[name].carries_answer_read), key=lambda n: PROTOCOLS[n].request != "answer")
+    if not carriers:
+        return None
+    return carriers[0], [i for i in items if i["protocol"] == carriers[0]]
 
 
 def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_model: dict, timings: dict, started: str, out: Path) -> None:
@@ -301,7 +299,7 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
                                 repetitions=config.sampling.repetitions, cfg=config.metrics,
                                 constraint=PROTOCOLS[name].constraint_used(constraint=run.config.json_constraint,
                                                                            backend=run.config.server, logprobs=run.config.logprobs),
-                                reference=_answer_read(items, config.protocols) if name in SELF_ANSWERING else None)
+                                reference=_answer_read(items, config.protocols) if PROTOCOLS[name].self_answering else None)
                 for name in config.protocols
             ],
             "signals": signals(items, config.protocols, repetitions=config.sampling.repetitions,

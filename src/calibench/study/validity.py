@@ -24,7 +24,6 @@ from calibench.elicit.parser import PARSED
 from calibench.metrics.paired import mcnemar
 
 DISTORTING_P = 0.01
-REFERENCES = ("logprob", "stated", "p-true")  # every one of these carries the answer read's letter
 
 
 class _Model(BaseModel):

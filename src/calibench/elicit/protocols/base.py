@@ -1,55 +1,36 @@
-"""Elicitation protocols: versioned prompt templates, each with a content hash that results cite.
+"""What a protocol is: a named, versioned way of asking, with its prompt, constraint and reading.
 
 The answer comes first, confidence second. Every question is first asked for its answer
-alone (the *answer read*); the protocols that ask for a confidence about that answer
-continue the same conversation, so that no constraint on the confidence can move the
-answer and every such protocol speaks of the same letter:
-
-- ``logprob`` (the answer read): the question, then the assistant turn prefilled with
-  ``Answer:``; one generated token with the top 20 logprobs. The option letters' probability
-  mass at that position, renormalised over the options, is the letter distribution; its
-  argmax is the model's answer and its probability the confidence. The raw mass over the
-  letters is kept. It needs assistant prefill and logprobs (llama.cpp and vLLM servers, the
-  embedded engine); a study refuses it up front where the model's backend has neither.
-- ``stated`` (two-stage, the headline): the answer read's letter is placed in the
-  conversation as the model's reply (``Answer: B``); a second turn asks how likely that
-  answer is to be correct, 0-100%, and only the number is constrained: on llama.cpp the
-  assistant turn is prefilled with ``Confidence:`` and a grammar admits a number in either
-  scale (``85%``, ``85``, ``0.85``), so a model that wants to write a probability is not
-  cut off (under an integer-only schema SmolLM2-135M wrote "0" on 111 of 120 questions
-  while it was starting "0.8"); elsewhere a JSON schema ``{"confidence": number}``. Without
-  logprobs or prefill, the first turn is the model's own single-letter answer, constrained
-  to the option letters; items record which (``answer_source``).
-- ``p-true`` (Kadavath et al. 2022, "Language Models (Mostly) Know What They Know"): the
-  same conversation, then "Is your answer correct? Reply True or False."; the probability
-  of True renormalised over True and False at the first generated token (the raw mass kept);
-  without logprobs, the word the model writes (True 1.0, False 0.0).
-- ``verbalized`` (the reference study's): one request, the reply must be
-  ``Answer: <letter>`` then ``Confidence: <0-100>%``, read by the parser.
-- ``verbalized-json``: the same with the reply constrained to a JSON object
-  ``{"answer": <letter>, "confidence": <number>}``: ``json-schema`` (the OpenAI
-  ``response_format`` any compatible backend takes; the embedded engine's default, since it
-  lets a model lay out JSON as it does unconstrained) or ``grammar`` (llama.cpp's GBNF,
-  the object without whitespace: fewer tokens, but it moved Qwen2.5-Coder-1.5B's answers,
-  100 of 101 changed letters becoming B in the published v1 study).
-
-``verbalized`` and ``verbalized-json`` fix their own letter, so the study measures what they
-do to the answers against the answer read (:mod:`calibench.study.validity`).
+alone (the *answer read*, :mod:`.answer`); the protocols that ask for a confidence about that
+answer continue the same conversation (``follows = "answer"``), so that no constraint on the
+confidence can move the answer and every such protocol speaks of the same letter. Protocols
+that fix their own letter (one request that asks for answer and confidence together) are
+measured against the answer read (:mod:`calibench.study.validity`).
 
 Every request begins with the same system prompt, question and options, so that a
 question's requests share a cached prefix on the engine; the system prompt says nothing of
 confidence, so that the answer read is asked without it.
+
+A protocol is a :class:`Protocol`: its fields say what it sends and how its reply is read
+(``reads``: one of :data:`READINGS`); a subclass may override :meth:`Protocol.messages`,
+:meth:`Protocol.options` or :meth:`Protocol.read` for what the fields cannot say.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from dataclasses import dataclass, field
 
 from calibench.data.question import Question
+from calibench.elicit.readers import Reading, read_response
 from calibench.errors import CalibenchError
 from calibench.models.client import SamplingOptions
+
+# how a reply is read (calibench.elicit.readers): the letter distribution at one token, free
+# text or a JSON object with answer and confidence, a number alone, or P(True)
+READINGS = ("letter-logprobs", "text", "json", "number", "p-true")
 
 SYSTEM_PROMPT = "You answer multiple-choice questions."
 TOP_LOGPROBS = 20
@@ -89,8 +70,8 @@ class Protocol:
 
     ``request`` names the protocol whose request it reads (itself, or ``answer`` for
     ``logprob``); ``follows`` the request whose answer letter its conversation continues
-    from; ``reads`` how the reply is read: ``letter-logprobs``, ``text``, ``json``, ``number``
-    or ``p-true``.
+    from; ``reads`` how the reply is read (one of :data:`READINGS`). ``summary`` says in one
+    line what it asks and ``cites`` the paper it comes from; neither shapes a request.
     """
 
     name: str
@@ -102,6 +83,32 @@ class Protocol:
     max_tokens: int = 1
     follows: str | None = None
     constrained: str | None = None  # "json" (answer and confidence) or "number" (confidence only)
+    summary: str = ""
+    cites: str = ""
+
+    def __post_init__(self) -> None:
+        if self.reads not in READINGS and type(self).read is Protocol.read:
+            raise CalibenchError(f"protocol {self.name!r}: reads must be one of {', '.join(READINGS)} "
+                                 f"(or the class must define read()), got {self.reads!r}")
+
+    @property
+    def self_answering(self) -> bool:
+        """Whether it fixes its own letter (one request asking for answer and confidence together)."""
+        return self.sends and self.follows is None and self.name != "answer" and self.reads in ("text", "json")
+
+    @property
+    def carries_answer_read(self) -> bool:
+        """Whether its items carry the answer read's letter (it reads or continues the answer read)."""
+        return self.request == "answer" or self.follows == "answer"
+
+    @property
+    def needs_letter_distribution(self) -> bool:
+        """Whether it reads the answer read's letter distribution (assistant prefill and logprobs)."""
+        return self.request == "answer" and self.name != "answer" and self.reads == "letter-logprobs"
+
+    def read(self, response: dict, question: Question, *, prefilled: bool = True) -> Reading:
+        """What one stored response says under this protocol (see :func:`calibench.elicit.readers.read_response`)."""
+        return read_response(self.reads, response, question, prefilled=prefilled)
 
     @property
     def sends(self) -> bool:
@@ -127,7 +134,15 @@ class Protocol:
             "top_logprobs": TOP_LOGPROBS,
         }
         if not self.sends:  # reads another protocol's request: cite it too
+            from calibench.elicit.protocols import REQUESTS
+
             spec["request_sha256"] = REQUESTS[self.request].sha256
+        if type(self) is not Protocol:  # a subclass's own code shapes its requests too
+            spec["class"] = f"{type(self).__module__}.{type(self).__qualname__}"
+            try:
+                spec["source_sha256"] = hashlib.sha256(inspect.getsource(type(self)).encode()).hexdigest()
+            except (OSError, TypeError):  # defined where no source is kept (an interactive session)
+                spec["source_sha256"] = None
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
     def messages(self, question: Question, *, answer: str | None = None, backend: str = "llama.cpp", logprobs: bool = True) -> list[dict]:
@@ -249,46 +264,3 @@ def grammar(letters) -> str:
 # the stated confidence after the "Confidence:" prefill: a space as the model would write it,
 # a number in either scale (at most three integer digits and four decimals), an optional "%"
 NUMBER_GRAMMAR = 'root ::= " "? number "%"?\nnumber ::= ("0" | [1-9] [0-9]{0,2}) ("." [0-9]{1,4})?\n'
-
-STATED_QUESTION = "How likely is it that your answer is correct? Give a probability from 0 to 100%."
-P_TRUE_QUESTION = "Is your answer correct? Reply True or False."
-
-_ANSWER = Protocol(name="answer", version=3, reads="letter-logprobs", request="answer")
-
-PROTOCOLS: dict[str, Protocol] = {
-    p.name: p
-    for p in (
-        Protocol(name="stated", version=3, reads="number", request="stated", follows="answer", follow_up=STATED_QUESTION,
-                 max_tokens=12, constrained="number"),
-        Protocol(name="logprob", version=3, reads="letter-logprobs", request="answer"),
-        Protocol(name="p-true", version=3, reads="p-true", request="p-true", follows="answer", follow_up=P_TRUE_QUESTION),
-        Protocol(name="verbalized", version=3, reads="text", request="verbalized", max_tokens=32,
-                 instruction="Give the letter of your answer and your confidence (0-100%) that it is correct. "
-                             "Reply with two lines:\nAnswer: <letter>\nConfidence: <0-100>%"),
-        Protocol(name="verbalized-json", version=3, reads="json", request="verbalized-json", max_tokens=40, constrained="json",
-                 instruction="Give the letter of your answer and your confidence (0-100%) that it is correct, in JSON."),
-    )
-}
-# what is sent: every protocol that sends its own request, and the answer read
-REQUESTS: dict[str, Protocol] = {"answer": _ANSWER, **{name: p for name, p in PROTOCOLS.items() if p.sends}}
-DEFAULT_PROTOCOLS = ("stated", "logprob", "p-true", "verbalized", "verbalized-json")
-# protocols that fix their own letter: their effect on the answers is measured against the answer read
-SELF_ANSWERING = ("verbalized", "verbalized-json")
-
-
-def get_protocol(name: str) -> Protocol:
-    if name not in PROTOCOLS:
-        raise CalibenchError(f"unknown protocol {name!r}; known: {', '.join(PROTOCOLS)}")
-    return PROTOCOLS[name]
-
-
-def request_protocols(protocols) -> list[Protocol]:
-    """The requests a set of protocols sends, each once, in a fixed order: the answer read first,
-    then its follow-ups, then the self-answering protocols (so a question's requests share a prefix)."""
-    wanted = set()
-    for name in protocols:
-        p = PROTOCOLS[name]
-        wanted.add(p.request)
-        if p.follows:
-            wanted.add(p.follows)
-    return [p for name, p in REQUESTS.items() if name in wanted]
