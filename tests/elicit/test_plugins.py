@@ -81,11 +81,16 @@ def test_a_subclass_hash_covers_its_code_and_names_stay_unique():
     (f"{EXAMPLE}:NOPE", "has no NOPE"),
     ("just-a-name", "is 'package.module:NAME' or 'file.py:NAME'"),
 ])
-def test_bad_plugins_are_one_line(spec, message, tmp_path, capsys):
-    assert main(["run", "--model", "m@http://127.0.0.1:9/v1", "--protocol", spec if ":" in spec else "x",
-                 "--out", str(tmp_path / "run")] if ":" in spec else ["protocols", "--plugin", spec]) == 2
+def test_bad_plugins_are_one_line(spec, message, capsys):
+    assert main(["protocols", "--plugin", spec]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_bad_plugin_in_a_study_is_one_line_and_stores_nothing(tmp_path, capsys):
+    assert main(["run", "--model", "m@http://127.0.0.1:9/v1", "--protocol", "no_such_module_xyz:P", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot import no_such_module_xyz" in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
 
 
 def test_an_installed_package_declares_protocols_by_entry_point(tmp_path, monkeypatch):
@@ -97,3 +102,10 @@ def test_an_installed_package_declares_protocols_by_entry_point(tmp_path, monkey
     monkeypatch.syspath_prepend(str(tmp_path))
     assert "ten-point" in registry.available()
     assert registry.get_protocol("ten-point").follows == "answer"
+
+
+def test_the_docs_show_the_tested_example():
+    docs = (Path(__file__).parents[2] / "docs" / "elicitation.md").read_text()
+    block = docs.split("class TenPointScale(Protocol):", 1)[1].split("TEN_POINT = ", 1)[0]
+    source = EXAMPLE.read_text()
+    assert all(line.strip() in source for line in block.splitlines() if line.strip())

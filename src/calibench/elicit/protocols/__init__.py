@@ -62,7 +62,7 @@ def register(protocol: Protocol) -> Protocol:
     """Make ``protocol`` known to studies under its name; registering the same one again is a no-op."""
     if not isinstance(protocol, Protocol):
         raise CalibenchError(f"a protocol must be a calibench Protocol, got {type(protocol).__name__}")
-    known = PROTOCOLS.get(protocol.name) or (REQUESTS.get(protocol.name) if protocol.name == "answer" else None)
+    known = PROTOCOLS.get(protocol.name) or REQUESTS.get(protocol.name)
     if known is not None and known != protocol:
         raise CalibenchError(f"protocol name {protocol.name!r} is taken; give yours another name")
     if protocol.follows is not None and protocol.follows not in REQUESTS:
