@@ -208,7 +208,7 @@ def _model_option(value: str, api_key_env: str | None) -> dict:
 @click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--model", "models", multiple=True, help="Ladder name or .gguf path (local), or NAME@URL for an OpenAI-compatible endpoint. Repeatable.")
 @click.option("--api-key-env", default=None, help="Environment variable holding the key for --model NAME@URL endpoints.")
-@click.option("--protocol", "protocols", multiple=True, help="stated, logprob, p-true, verbalized or verbalized-json (default: all the models can run). Repeatable.")
+@click.option("--protocol", "protocols", multiple=True, help="A protocol (calibench protocols lists them), or module:NAME of your own (default: the five defaults the models can run). Repeatable.")
 @click.option("--dataset", default=None, help="A vendored dataset name or a JSONL/CSV file.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Ask only the first N sampled questions.")
 @click.option("--repetitions", type=click.IntRange(min=1), default=None, help="Runs per question.")
@@ -291,11 +291,11 @@ def run(study, models, api_key_env, protocols, dataset, limit, repetitions, temp
 
 def _note_short_budgets(config) -> None:
     """Say when --max-tokens is below a protocol's own budget: its replies may come back cut."""
-    from calibench.elicit.protocols import GENERATED, PROTOCOLS
+    from calibench.elicit.protocols import PROTOCOLS
 
     budget = config.sampling.max_tokens
     short = [f"{name}'s {PROTOCOLS[name].max_tokens}" for name in config.protocols
-             if budget is not None and PROTOCOLS[name].reads in GENERATED and budget < PROTOCOLS[name].max_tokens]
+             if budget is not None and PROTOCOLS[name].generated and budget < PROTOCOLS[name].max_tokens]
     if short:
         click.echo(f"note: max_tokens {budget} is below {', '.join(short)}: replies may be cut (status truncated)", err=True)
 

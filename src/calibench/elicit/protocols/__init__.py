@@ -1,8 +1,8 @@
 """Elicitation protocols: one module each, and the registry a study looks them up in.
 
 Built in: :mod:`.answer` (the answer read every confidence protocol builds on),
-:mod:`.stated`, :mod:`.logprob`, :mod:`.p_true`, :mod:`.verbalized` and
-:mod:`.verbalized_json`. A protocol of one's own is a :class:`Protocol` (or a subclass) in
+:mod:`.stated`, :mod:`.logprob`, :mod:`.p_true`, :mod:`.verbalized`,
+:mod:`.verbalized_json` and :mod:`.top_k`. A protocol of one's own is a :class:`Protocol` (or a subclass) in
 any importable module, made known in one of two ways:
 
 - in a study file, ``plugins = ["mypkg.module:MY_PROTOCOL"]`` (or the ``module:NAME`` form
@@ -31,7 +31,6 @@ from calibench.elicit.protocols.base import (
     BACKENDS,
     CONFIDENCE_PREFILL,
     CONSTRAINTS,
-    GENERATED,
     NUMBER_GRAMMAR,
     READINGS,
     SYSTEM_PROMPT,
@@ -44,13 +43,14 @@ from calibench.elicit.protocols.base import (
 from calibench.elicit.protocols.logprob import LOGPROB
 from calibench.elicit.protocols.p_true import P_TRUE, P_TRUE_QUESTION
 from calibench.elicit.protocols.stated import STATED, STATED_QUESTION
+from calibench.elicit.protocols.top_k import TOP_K
 from calibench.elicit.protocols.verbalized import VERBALIZED
 from calibench.elicit.protocols.verbalized_json import VERBALIZED_JSON
 from calibench.errors import CalibenchError
 
 ENTRY_POINT_GROUP = "calibench.protocols"
 
-PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (STATED, LOGPROB, P_TRUE, VERBALIZED, VERBALIZED_JSON)}
+PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (STATED, LOGPROB, P_TRUE, VERBALIZED, VERBALIZED_JSON, TOP_K)}
 # what is sent: the answer read, and every protocol that sends its own request
 REQUESTS: dict[str, Protocol] = {"answer": ANSWER, **{name: p for name, p in PROTOCOLS.items() if p.sends}}
 DEFAULT_PROTOCOLS = ("stated", "logprob", "p-true", "verbalized", "verbalized-json")
@@ -147,7 +147,7 @@ def request_protocols(protocols) -> list[Protocol]:
 
 __all__ = [
     "ANSWER", "ANSWER_INSTRUCTION", "ANSWER_PREFILL", "BACKENDS", "BUILT_IN", "CONFIDENCE_PREFILL", "CONSTRAINTS",
-    "DEFAULT_PROTOCOLS", "ENTRY_POINT_GROUP", "GENERATED", "NUMBER_GRAMMAR", "PROTOCOLS", "P_TRUE_QUESTION", "READINGS",
+    "DEFAULT_PROTOCOLS", "ENTRY_POINT_GROUP", "NUMBER_GRAMMAR", "PROTOCOLS", "P_TRUE_QUESTION", "READINGS",
     "REQUESTS", "STATED_QUESTION", "SYSTEM_PROMPT", "TOP_LOGPROBS", "Backend", "Protocol", "available", "get_protocol",
     "grammar", "load_protocol", "register", "request_protocols", "schema", "self_answering",
 ]

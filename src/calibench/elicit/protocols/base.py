@@ -61,7 +61,6 @@ BACKENDS = {
 }
 
 
-GENERATED = ("text", "json", "number")  # readings of a generated reply, not of one token's distribution
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,12 @@ class Protocol:
     @property
     def self_answering(self) -> bool:
         """Whether it fixes its own letter (one request asking for answer and confidence together)."""
-        return self.sends and self.follows is None and self.name != "answer" and self.reads in ("text", "json")
+        return self.sends and self.follows is None and self.name != "answer"
+
+    @property
+    def generated(self) -> bool:
+        """Whether its reply is generated text (a budget a study may change), not one token's distribution."""
+        return self.reads not in ("letter-logprobs", "p-true")
 
     @property
     def carries_answer_read(self) -> bool:
@@ -168,8 +172,8 @@ class Protocol:
     ) -> SamplingOptions:
         """The sampling options of this protocol's request for ``question``.
 
-        ``max_tokens`` replaces the protocol's own budget for a generated reply (``reads`` is
-        ``text``, ``json`` or ``number``); the one-token reads keep theirs.
+        ``max_tokens`` replaces the protocol's own budget for a generated reply (see
+        :attr:`generated`); the one-token reads keep theirs.
 
         ``constraint`` says how ``verbalized-json`` forces its format (``"json-schema"`` or
         llama.cpp's ``"grammar"``); ``backend`` (``llama.cpp``, ``vllm`` or ``openai``) what
@@ -179,7 +183,7 @@ class Protocol:
             raise CalibenchError(f"unknown constraint {constraint!r}; known: {', '.join(CONSTRAINTS)}")
         server = BACKENDS[backend]
         fmt, extra = None, {}
-        max_tokens = max_tokens if max_tokens is not None and self.reads in GENERATED else self.max_tokens
+        max_tokens = max_tokens if max_tokens is not None and self.generated else self.max_tokens
         if self.name == "answer" and not (server.prefill and logprobs):
             # no letter distribution to read: the model's own letter, constrained to the options
             # (one token under a grammar; a JSON object {"answer":"B"} takes several)
