@@ -118,13 +118,13 @@ def parse_reply(text, letters, *, kind: str = "text", finish_reason: str | None 
     ``options`` (the option texts, in letter order) tells the article "A" from option A.
     """
     try:
-        return _parse(text, tuple(letters), kind, finish_reason == "length", tuple(_normal(o) for o in options or ()))
+        return _parse(text, tuple(letters), kind, finish_reason == "length", tuple(normal_text(o) for o in options or ()))
     except Exception:  # the parser must never raise, whatever a model wrote
         return Parsed(None, None, None, NO_ANSWER, "unreadable")
 
 
 def _parse(text, letters: tuple[str, ...], kind: str, cut: bool, options: tuple[str, ...]) -> Parsed:
-    """``options``: the option texts, normalised (:func:`_normal`)."""
+    """``options``: the option texts, normalised (:func:`normal_text`)."""
     if not isinstance(text, str) or not text.strip():
         return Parsed(None, None, None, TRUNCATED if cut else EMPTY, "empty")
     if len(text) > MAX_REPLY_CHARS:
@@ -233,7 +233,7 @@ _NOT_A_NOUN = frozenset({"or", "and", "is", "was", "because", "since", "as", "wi
 _NEXT_WORD = re.compile(r"[ \t]{1,4}([A-Za-z][\w-]{0,40})")
 
 
-def _normal(text: str) -> str:
+def normal_text(text: str) -> str:
     """Lower case, punctuation as spaces, spaces folded: option texts and replies compared alike."""
     return " ".join(re.sub(r"[^\w%]", " ", text.lower()).split())
 
@@ -251,7 +251,7 @@ def _is_article(text: str, end: int, letter: str, options: tuple[str, ...]) -> b
     index = ord(letter) - ord("A")
     if index < len(options) and options[index]:
         option = options[index][:30]
-        return not (_normal(text[end:end + 300]).startswith(option) or _normal(text[end - 1:end + 300]).startswith(option))
+        return not (normal_text(text[end:end + 300]).startswith(option) or normal_text(text[end - 1:end + 300]).startswith(option))
     return m.group(1)[0].islower()
 
 
@@ -260,7 +260,7 @@ def _names_another_option(text: str, end: int, letter: str, letters, options: tu
     when B is "40 m/s"); ``options`` are normalised."""
     if len(options) != len(letters):
         return False
-    line = _normal(text[end:end + 300].split("\n", 1)[0])
+    line = normal_text(text[end:end + 300].split("\n", 1)[0])
     if not line:
         return False
     own = options[letters.index(letter)]

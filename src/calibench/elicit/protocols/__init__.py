@@ -2,7 +2,7 @@
 
 Built in: :mod:`.answer` (the answer read every confidence protocol builds on),
 :mod:`.stated`, :mod:`.logprob`, :mod:`.p_true`, :mod:`.verbalized`,
-:mod:`.verbalized_json` and :mod:`.top_k`. A protocol of one's own is a :class:`Protocol` (or a subclass) in
+:mod:`.verbalized_json`, :mod:`.top_k`, :mod:`.cot` and :mod:`.linguistic`. A protocol of one's own is a :class:`Protocol` (or a subclass) in
 any importable module, made known in one of two ways:
 
 - in a study file, ``plugins = ["mypkg.module:MY_PROTOCOL"]`` (or the ``module:NAME`` form
@@ -40,6 +40,8 @@ from calibench.elicit.protocols.base import (
     grammar,
     schema,
 )
+from calibench.elicit.protocols.cot import COT
+from calibench.elicit.protocols.linguistic import LINGUISTIC
 from calibench.elicit.protocols.logprob import LOGPROB
 from calibench.elicit.protocols.p_true import P_TRUE, P_TRUE_QUESTION
 from calibench.elicit.protocols.stated import STATED, STATED_QUESTION
@@ -50,7 +52,7 @@ from calibench.errors import CalibenchError
 
 ENTRY_POINT_GROUP = "calibench.protocols"
 
-PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (STATED, LOGPROB, P_TRUE, VERBALIZED, VERBALIZED_JSON, TOP_K)}
+PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (STATED, LOGPROB, P_TRUE, VERBALIZED, VERBALIZED_JSON, TOP_K, COT, LINGUISTIC)}
 # what is sent: the answer read, and every protocol that sends its own request
 REQUESTS: dict[str, Protocol] = {"answer": ANSWER, **{name: p for name, p in PROTOCOLS.items() if p.sends}}
 DEFAULT_PROTOCOLS = ("stated", "logprob", "p-true", "verbalized", "verbalized-json")
