@@ -163,6 +163,17 @@ class SamplingConfig(_Strict):
     # the most tokens a generated reply may take (stated, verbalized, verbalized-json); unset:
     # each protocol's own budget. The one-token reads (the answer read, P(True)) keep theirs.
     max_tokens: int | None = Field(None, ge=1, le=32768)
+    # sampling consistency: k more samples of each protocol that answers on its own, at
+    # consistency_temperature (calibench.elicit.protocols.sampled); 0: none
+    consistency: int = Field(0, ge=0, le=100)
+    consistency_temperature: float = Field(0.7, gt=0.0, le=2.0)
+
+    @field_validator("consistency")
+    @classmethod
+    def _enough_samples(cls, v: int) -> int:
+        if 0 < v < 5:
+            raise ValueError(f"consistency takes 5 samples or more (fewer give an agreement of a few coarse values), got {v}")
+        return v
 
 
 class MetricsConfig(_Strict):

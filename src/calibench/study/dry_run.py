@@ -70,7 +70,7 @@ def model_plan(cfg: ModelConfig, config: StudyConfig, groups: list) -> ModelPlan
     prompt = generated = 0
     for group in groups:
         for request in group.every_request():
-            requests[request.protocol.name] = requests.get(request.protocol.name, 0) + 1
+            requests[request.protocol.label] = requests.get(request.protocol.label, 0) + 1
             tokens = request_tokens(request)
             prompt += tokens[0]
             generated += tokens[1]

@@ -10,7 +10,9 @@ under its option order (``rotation``). A protocol that follows the answer read (
 ``p-true``) takes its letter from it (``answer_source`` says how it was read). A request
 that failed for good is a row with status ``failed`` and its error, so the counts always
 add up; a follow-up whose answer read failed is ``failed`` too, and one whose answer read
-found no letter takes the answer read's status.
+found no letter takes the answer read's status. Samples for sampling consistency are rows of
+protocol ``<protocol>~sample``, ``repetition`` their index; no metric but the sampled signals
+reads them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import replace
 
 from calibench.elicit.parser import MAX_REPLY_CHARS, PARSED, Parsed, mark_scale_ambiguous
 from calibench.elicit.protocols import PROTOCOLS
+from calibench.elicit.protocols.sampled import Sampled
 from calibench.elicit.readers import Reading
 from calibench.study.plan import Group, PlannedRequest, original_letter
 from calibench.study.store import Store
@@ -40,6 +43,10 @@ def build_items(store: Store, model: str, groups: list[Group], protocols: list[s
         for name in protocols:
             row, parsed = _item(model, PROTOCOLS[name], group, sent, readings)
             rows.append(row)
+            readings_of.append(parsed)
+        for sample in (p for p in group.senders if isinstance(p, Sampled)):  # sampling consistency's samples
+            row, parsed = _item(model, sample, group, sent, readings)
+            rows.append({**row, "protocol": sample.label, "repetition": sample.index})
             readings_of.append(parsed)
     for name in protocols:  # a bare 0 or 1 where the protocol's other answers wrote probabilities
         indices = [i for i, row in enumerate(rows) if row["protocol"] == name and row["status"] in PARSED]

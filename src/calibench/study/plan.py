@@ -17,7 +17,8 @@ from collections.abc import Generator
 from dataclasses import dataclass, replace
 
 from calibench.data.question import Question
-from calibench.elicit.protocols import BACKENDS, Protocol, request_protocols
+from calibench.elicit.protocols import BACKENDS, PROTOCOLS, Protocol, request_protocols
+from calibench.elicit.protocols.sampled import samples_of
 from calibench.elicit.readers import answer_letter
 from calibench.models.client import SamplingOptions
 from calibench.data import load_dataset, sample_study
@@ -150,14 +151,22 @@ def plan_requests(
     logprobs: bool = True,
     permutations: int = 1,
 ) -> list[Group]:
-    """The groups of one model, in the study's fixed order (question, option order, repetition)."""
+    """The groups of one model, in the study's fixed order (question, option order, repetition).
+
+    With ``sampling.consistency = k``, the first group of each question (original option order,
+    repetition 0) also sends k samples of each protocol that answers on its own
+    (:mod:`calibench.elicit.protocols.sampled`).
+    """
     senders = tuple(request_protocols(protocols))
+    samples = tuple(s for name in protocols if PROTOCOLS[name].self_answering
+                    for s in samples_of(PROTOCOLS[name], sampling.consistency, sampling.consistency_temperature))
     groups = []
     for question in questions:
         for rotation in range(min(permutations, len(question.choices))):
             shown = rotate(question, rotation)
             for repetition in range(sampling.repetitions):
-                groups.append(Group(model, model_sha256, question, shown, rotation, repetition, senders, sampling,
+                sends = senders + samples if rotation == 0 and repetition == 0 else senders
+                groups.append(Group(model, model_sha256, question, shown, rotation, repetition, sends, sampling,
                                     constraint, backend, logprobs))
     return groups
 

@@ -21,6 +21,7 @@ from calibench.elicit.parser import OK, PARSED, SCALE_AMBIGUOUS, STATUSES
 from calibench.metrics.ece_interval import CalibrationTest
 from calibench.metrics.noise_floor import NoiseFloor
 from calibench.study.comparisons import Comparison, PairedTest, finite
+from calibench.elicit.protocols.sampled import SUFFIX as SAMPLE_SUFFIX
 from calibench.study.items import FAILED
 from calibench.study.validity import (
     ConfidenceValues,
@@ -223,9 +224,26 @@ class Consistency(_Model):
     auroc: float | None
 
 
+class SampledSignal(_Model):
+    """A confidence from a protocol's samples, for its headline answers (see
+    :mod:`calibench.elicit.protocols.sampled`): ``agreement``, ``entropy`` or ``avg-conf``."""
+
+    protocol: str
+    signal: Literal["agreement", "entropy", "avg-conf"]
+    samples: int
+    temperature: float
+    n: int  # headline answers with a letter, and the samples this signal needs
+    accuracy: float | None
+    mean_confidence: float | None
+    ece: Estimate | None
+    brier: float | None
+    auroc: float | None
+
+
 class Signals(_Model):
     comparisons: list[SignalComparison]
     consistency: list[Consistency]
+    sampled: list[SampledSignal] = []
 
 
 class Timing(_Model):
@@ -477,10 +495,12 @@ def scale_readings(items: list[dict], cfg) -> dict[str, Summary] | None:
     return out
 
 
-def signals(items: list[dict], protocols: list[str], *, repetitions: int, temperature: float, cfg) -> Signals:
-    """Stated confidence against the answer-letter probability on the same answers, and, with
+def signals(items: list[dict], protocols: list[str], *, repetitions: int, temperature: float, cfg,
+            consistency_temperature: float = 0.7, options: dict[str, int] | None = None) -> Signals:
+    """Stated confidence against the answer-letter probability on the same answers; with
     repeated sampling at temperature > 0, sampling consistency (the share of samples agreeing
-    with the most common answer) as a third confidence signal."""
+    with the most common answer) as a third confidence signal; and the signals of the
+    consistency samples (:func:`sampled_signals`; ``options``: each question's number of options)."""
     from scipy.stats import pearsonr, spearmanr
 
     comparisons = []
@@ -522,7 +542,58 @@ def signals(items: list[dict], protocols: list[str], *, repetitions: int, temper
                 consistency.append(Consistency(protocol=protocol, repetitions=repetitions, n_questions=len(conf),
                                                accuracy=float(r.mean()), mean_confidence=float(c.mean()),
                                                ece=metrics.ece(c, r, n_bins=cfg.n_bins), auroc=finite(metrics.auroc(c, r))))
-    return Signals(comparisons=comparisons, consistency=consistency)
+    return Signals(comparisons=comparisons, consistency=consistency,
+                   sampled=sampled_signals(items, protocols, temperature=consistency_temperature, options=options or {}, cfg=cfg))
+
+
+def sampled_signals(items: list[dict], protocols: list[str], *, temperature: float, options: dict[str, int], cfg) -> list[SampledSignal]:
+    """The confidences a protocol's consistency samples give its headline answers (original
+    option order, repetition 0, a letter read), each scored against those answers' correctness:
+
+    - ``agreement``: samples with the headline letter / samples asked (a sample without a
+      letter counts as not agreeing);
+    - ``entropy``: 1 - H / log(min(samples, options)), H the entropy of the letters the samples
+      gave (answers with no sample letter are left out); ``options`` gives each question's
+      number of options;
+    - ``avg-conf``: sum of the stated confidences of the agreeing samples / sum over every
+      sample with a confidence (answers whose samples state none are left out).
+    """
+    out = []
+    for protocol in protocols:
+        label = protocol + SAMPLE_SUFFIX
+        samples: dict[str, list[dict]] = {}
+        for i in items:
+            if i["protocol"] == label:
+                samples.setdefault(i["question_id"], []).append(i)
+        if not samples:
+            continue
+        k = max(len(v) for v in samples.values())
+        values: dict[str, list[tuple[float, float]]] = {"agreement": [], "entropy": [], "avg-conf": []}
+        for i in items:
+            if i["protocol"] != protocol or i["rotation"] or i["repetition"] or i["status"] not in PARSED:
+                continue
+            drawn = samples.get(i["question_id"], [])
+            letters = [s["letter"] for s in drawn if s["letter"] is not None]
+            right = float(i["correct"])
+            values["agreement"].append((letters.count(i["letter"]) / k, right))
+            if letters:
+                shares = np.array([letters.count(x) for x in sorted(set(letters))]) / len(letters)
+                most = np.log(min(k, options[i["question_id"]]))
+                values["entropy"].append((1 - float(-(shares * np.log(shares)).sum()) / most, right))
+            stated = [(s["letter"], s["confidence"]) for s in drawn if s["status"] in PARSED and s["confidence"] is not None]
+            total = sum(c for _, c in stated)
+            if total > 0:
+                values["avg-conf"].append((sum(c for letter, c in stated if letter == i["letter"]) / total, right))
+        for signal, pairs in values.items():
+            p = np.array([c for c, _ in pairs])
+            y = np.array([r for _, r in pairs])
+            have = p.size > 0
+            out.append(SampledSignal(
+                protocol=protocol, signal=signal, samples=k, temperature=temperature, n=int(p.size),
+                accuracy=float(y.mean()) if have else None, mean_confidence=float(p.mean()) if have else None,
+                ece=_headline_ece(p, y, cfg) if have else None, brier=metrics.brier(p, y) if have else None,
+                auroc=finite(metrics.auroc(p, y)) if have else None))
+    return out
 
 
 def timing(sessions: list[dict]) -> Timing | None:

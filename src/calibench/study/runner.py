@@ -107,7 +107,7 @@ async def _ask_all(run: ModelRun, todo: list, done: set[str], endpoints: list[En
                                 record(request, response=reply.raw, attempts=reply.attempts, latency_s=reply.latency_s, endpoint=reply.endpoint)
                                 guard.ok()
                                 response, endpoint = reply.raw, reply.endpoint
-                                counts = read.setdefault(request.protocol.name, [0, 0])
+                                counts = read.setdefault(request.protocol.label, [0, 0])
                                 counts[1] += 1
                                 counts[0] += request.protocol.read(reply.raw, request.question,
                                                                    prefilled=group.prefilled).parsed.status in PARSED
@@ -303,7 +303,9 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
                 for name in config.protocols
             ],
             "signals": signals(items, config.protocols, repetitions=config.sampling.repetitions,
-                               temperature=config.sampling.temperature, cfg=config.metrics),
+                               temperature=config.sampling.temperature, cfg=config.metrics,
+                               consistency_temperature=config.sampling.consistency_temperature,
+                               options={g.original.id: len(g.original.choices) for g in run.groups}),
             "timing": timings[run.config.display],
         })
     provenance = Provenance(

@@ -96,6 +96,11 @@ class Protocol:
         return self.sends and self.follows is None and self.name != "answer"
 
     @property
+    def label(self) -> str:
+        """The name its requests are counted and itemised under (several samples share one)."""
+        return self.name
+
+    @property
     def generated(self) -> bool:
         """Whether its reply is generated text (a budget a study may change), not one token's distribution."""
         return self.reads not in ("letter-logprobs", "p-true")

@@ -1,0 +1,64 @@
+"""Sampling consistency: a protocol that answers on its own, asked ``k`` more times at a set temperature.
+
+Xiong et al. 2024 ("Can LLMs Express Their Uncertainty?", sampling strategies and their
+Avg-Conf aggregation), after Wang et al. 2023's self-consistency. The study's headline request
+of such a protocol (``verbalized``, ``verbalized-json``, ``top-k``, ``cot``) stays as it is;
+``[sampling] consistency = k`` adds ``k`` samples of it at ``consistency_temperature``, each
+with its own seed, stored and itemised as ``<protocol>~sample`` (``repetition`` = the sample's
+index). The signals computed from them speak of the headline answer, so they pair with every
+other signal on the same answers (:func:`calibench.study.results.sampled_signals`):
+
+- ``agreement``: the share of the k samples that gave the headline answer's letter (a sample
+  with no letter read counts as not agreeing);
+- ``entropy``: 1 - H / log(options), H the entropy of the letters the samples gave;
+- ``avg-conf`` (Xiong et al.'s hybrid): the samples' stated confidences, summed over those that
+  agree with the headline answer, over their sum over all samples with a confidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields, replace
+
+from calibench.elicit.protocols.base import Protocol
+
+SUFFIX = "~sample"
+
+
+@dataclass(frozen=True)
+class Sampled(Protocol):
+    """Sample ``index`` of ``base`` at ``temperature``: the same messages and reading, its own sampling."""
+
+    base: Protocol | None = None
+    index: int = 0
+    temperature: float = 0.7
+
+    @property
+    def label(self) -> str:
+        return self.base.name + SUFFIX
+
+    def messages(self, question, **kwargs):
+        return self.base.messages(question, **kwargs)
+
+    def options(self, question, **kwargs):
+        options = self.base.options(question, **kwargs)
+        return replace(options, temperature=self.temperature, seed=(options.seed or 0) + 1 + self.index)
+
+    def read(self, response, question, *, prefilled=True):
+        return self.base.read(response, question, prefilled=prefilled)
+
+    def constraint_used(self, **kwargs):
+        return self.base.constraint_used(**kwargs)
+
+    @property
+    def sha256(self) -> str:
+        spec = {"base": self.base.sha256, "index": self.index, "temperature": self.temperature, "version": 1}
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+def samples_of(base: Protocol, k: int, temperature: float) -> list[Sampled]:
+    """The ``k`` sampled requests of ``base`` (each sends its own request)."""
+    shared = {f.name: getattr(base, f.name) for f in fields(Protocol)}
+    return [Sampled(**{**shared, "name": f"{base.name}{SUFFIX}{j}", "request": f"{base.name}{SUFFIX}{j}", "follows": None},
+                    base=base, index=j, temperature=temperature) for j in range(k)]

@@ -1,0 +1,45 @@
+"""Sampling consistency: k samples of a self-answering protocol, and the three signals they give."""
+
+import math
+
+import pytest
+
+from calibench.cli import main
+from calibench.errors import CalibenchError
+from calibench.study import load_run, parse_config
+
+
+def test_samples_are_asked_itemised_and_turned_into_signals(fault_server, tmp_path, capsys):
+    def reply(body):
+        if body["temperature"] == 0.0:
+            return ("ok", "Answer: B\nConfidence: 80%")
+        # one sample in five (by seed) disagrees
+        return ("ok", "Answer: C\nConfidence: 40%") if body["seed"] % 5 == 0 else ("ok", "Answer: B\nConfidence: 70%")
+
+    fault_server.default = reply
+    study = tmp_path / "s.toml"
+    study.write_text(f'name = "c"\nout = "{tmp_path / "run"}"\nprotocols = ["verbalized"]\n[data]\nlimit = 6\n'
+                     f'[sampling]\nconsistency = 5\nconsistency_temperature = 0.9\n'
+                     f'[[models]]\nname = "m"\nendpoints = [{{ base_url = "{fault_server.base_url}" }}]\n')
+    assert main(["run", str(study), "--dry-run"]) == 0
+    assert "6 questions, 36 requests (verbalized 6, verbalized~sample 30)" in capsys.readouterr().out
+    assert main(["run", str(study), "--quiet"]) == 0
+    temperatures = sorted(r["body"]["temperature"] for r in fault_server.requests)
+    assert temperatures == [0.0] * 6 + [0.9] * 30
+    run = load_run(tmp_path / "run")
+    samples = [i for i in run.items if i["protocol"] == "verbalized~sample"]
+    assert len(samples) == 30 and sorted({i["repetition"] for i in samples}) == [0, 1, 2, 3, 4]
+    headline = [p for p in run.results.models[0].protocols if p.protocol == "verbalized"][0]
+    assert headline.panel.n == 6  # the samples are not headline answers
+    by = {s.signal: s for s in run.results.models[0].signals.sampled}
+    assert set(by) == {"agreement", "entropy", "avg-conf"} and all(s.n == 6 and s.samples == 5 for s in by.values())
+    assert by["agreement"].mean_confidence == pytest.approx(0.8)
+    h = -(0.8 * math.log(0.8) + 0.2 * math.log(0.2))
+    assert by["entropy"].mean_confidence == pytest.approx(1 - h / math.log(4))
+    assert by["avg-conf"].mean_confidence == pytest.approx(4 * 0.7 / (4 * 0.7 + 0.4))
+    assert by["agreement"].temperature == 0.9
+
+
+def test_too_few_samples_are_refused():
+    with pytest.raises(CalibenchError, match="consistency takes 5 samples or more"):
+        parse_config({"models": [{"name": "m"}], "sampling": {"consistency": 3}})
