@@ -107,6 +107,13 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         for c in (model.signals.consistency if model.signals else []):
             signals.append({"model": model.label, "kind": f"sampling consistency ({c.protocol}, {c.repetitions} samples)", "n": c.n_questions,
                             "a_ece": num(c.ece), "b_ece": "-", "a_auroc": num(c.auroc, ".2f"), "b_auroc": "-", "pearson": "-", "spearman": "-"})
+    signal_tables = [{"model": model.label, "n": model.signal_table.n, "best": model.signal_table.best,
+                      "left_out": ", ".join(f"{name} (n={n})" for name, n in model.signal_table.left_out.items()),
+                      "rows": [{"signal": r.signal, "ece": estimate(r.ece, ".3f", model.signal_table.n), "brier": num(r.brier),
+                                "auroc": num(r.auroc, ".2f"), "aurc": num(r.aurc), "prr": num(r.prr, ".2f"),
+                                "vs_best": "best" if r.brier_minus_best is None else estimate(r.brier_minus_best, "+.3f", model.signal_table.n)}
+                               for r in model.signal_table.rows]}
+                     for model in ordered_models(results) if model.signal_table is not None]
     common = []
     for r in results_list:
         for c in r.common_subset:
@@ -133,6 +140,7 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         "common": common,
         "paired": [_paired_row(c) for r in results_list for c in r.comparisons],
         "signals": signals,
+        "signal_tables": signal_tables,
         "groups": groups,
         "recal": recal,
         "elicitation": elicitation,

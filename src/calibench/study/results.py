@@ -22,6 +22,7 @@ from calibench.metrics.ece_interval import CalibrationTest
 from calibench.metrics.noise_floor import NoiseFloor
 from calibench.study.comparisons import Comparison, PairedTest, finite
 from calibench.elicit.protocols.sampled import SUFFIX as SAMPLE_SUFFIX
+from calibench.study.signal_table import SAMPLED, signal_table, signal_values
 from calibench.study.items import FAILED
 from calibench.study.validity import (
     ConfidenceValues,
@@ -266,6 +267,27 @@ class Timing(_Model):
     generated_tokens: int
 
 
+class SignalRow(_Model):
+    """One signal on the shared answers (see :mod:`calibench.study.signal_table`)."""
+
+    signal: str
+    ece: Estimate  # the headline: bin-debiased, with its interval
+    brier: float
+    auroc: float | None
+    aurc: float | None
+    prr: float | None
+    brier_minus_best: Estimate | None  # paired bootstrap, this signal's Brier minus the best's; None for the best
+
+
+class SignalTable(_Model):
+    """Every signal with at least MIN_N answers, on the ``n`` answers they share; ``best``: the lowest Brier."""
+
+    n: int
+    best: str | None
+    rows: list[SignalRow]
+    left_out: dict[str, int]  # signals with fewer answers than MIN_N, and their n
+
+
 class ModelResult(_Model):
     name: str
     label: str
@@ -278,6 +300,7 @@ class ModelResult(_Model):
     constraint: Literal["json-schema", "grammar"] | None = None  # how JSON replies were forced
     protocols: list[ProtocolResult]
     signals: Signals | None = None
+    signal_table: SignalTable | None = None
     timing: Timing | None = None
 
 
@@ -548,45 +571,19 @@ def signals(items: list[dict], protocols: list[str], *, repetitions: int, temper
 
 def sampled_signals(items: list[dict], protocols: list[str], *, temperature: float, options: dict[str, int], cfg) -> list[SampledSignal]:
     """The confidences a protocol's consistency samples give its headline answers (original
-    option order, repetition 0, a letter read), each scored against those answers' correctness:
-
-    - ``agreement``: samples with the headline letter / samples asked (a sample without a
-      letter counts as not agreeing);
-    - ``entropy``: 1 - H / log(min(samples, options)), H the entropy of the letters the samples
-      gave (answers with no sample letter are left out); ``options`` gives each question's
-      number of options;
-    - ``avg-conf``: sum of the stated confidences of the agreeing samples / sum over every
-      sample with a confidence (answers whose samples state none are left out).
-    """
+    option order, repetition 0, a letter read): ``agreement``, ``entropy`` and ``avg-conf`` as
+    :func:`calibench.study.signal_table.signal_values` defines them, each scored against those
+    answers' correctness."""
+    values = signal_values(items, protocols, options=options)
     out = []
     for protocol in protocols:
-        label = protocol + SAMPLE_SUFFIX
-        samples: dict[str, list[dict]] = {}
-        for i in items:
-            if i["protocol"] == label:
-                samples.setdefault(i["question_id"], []).append(i)
-        if not samples:
+        drawn = [i for i in items if i["protocol"] == protocol + SAMPLE_SUFFIX]
+        if not drawn:
             continue
-        k = max(len(v) for v in samples.values())
-        values: dict[str, list[tuple[float, float]]] = {"agreement": [], "entropy": [], "avg-conf": []}
-        for i in items:
-            if i["protocol"] != protocol or i["rotation"] or i["repetition"] or i["status"] not in PARSED:
-                continue
-            drawn = samples.get(i["question_id"], [])
-            letters = [s["letter"] for s in drawn if s["letter"] is not None]
-            right = float(i["correct"])
-            values["agreement"].append((letters.count(i["letter"]) / k, right))
-            if letters:
-                shares = np.array([letters.count(x) for x in sorted(set(letters))]) / len(letters)
-                most = np.log(min(k, options[i["question_id"]]))
-                values["entropy"].append((1 - float(-(shares * np.log(shares)).sum()) / most, right))
-            stated = [(s["letter"], s["confidence"]) for s in drawn if s["status"] in PARSED and s["confidence"] is not None]
-            total = sum(c for _, c in stated)
-            if total > 0:
-                values["avg-conf"].append((sum(c for letter, c in stated if letter == i["letter"]) / total, right))
-        for signal, pairs in values.items():
-            p = np.array([c for c, _ in pairs])
-            y = np.array([r for _, r in pairs])
+        k = 1 + max(i["repetition"] for i in drawn)
+        for signal in SAMPLED:
+            pairs = list(values[f"{protocol}~{signal}"].values())
+            p, y = np.array([c for c, _ in pairs]), np.array([r for _, r in pairs])
             have = p.size > 0
             out.append(SampledSignal(
                 protocol=protocol, signal=signal, samples=k, temperature=temperature, n=int(p.size),
@@ -594,6 +591,15 @@ def sampled_signals(items: list[dict], protocols: list[str], *, temperature: flo
                 ece=_headline_ece(p, y, cfg) if have else None, brier=metrics.brier(p, y) if have else None,
                 auroc=finite(metrics.auroc(p, y)) if have else None))
     return out
+
+
+def signals_scored(items: list[dict], protocols: list[str], *, options: dict[str, int], cfg) -> SignalTable:
+    """The signal table of one model (:func:`calibench.study.signal_table.signal_table`)."""
+    table = signal_table(signal_values(items, protocols, options=options), cfg)
+    rows = [SignalRow(signal=r["signal"], ece=_estimate(r["ece"]), brier=r["brier"], auroc=r["auroc"], aurc=r["aurc"], prr=r["prr"],
+                      brier_minus_best=None if r["brier_minus_best"] is None else _estimate(r["brier_minus_best"].difference))
+            for r in table["rows"]]
+    return SignalTable(n=table["n"], best=table["best"], rows=rows, left_out=table["left_out"])
 
 
 def timing(sessions: list[dict]) -> Timing | None:

@@ -43,7 +43,7 @@ from calibench.study.items import build_items
 from calibench.study.plan import plan_model, study_sample
 from calibench.study.progress import parse_text, progress_for
 from calibench.study.comparisons import comparisons
-from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, size_order, timing
+from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, signals_scored, size_order, timing
 from calibench.study.store import Store
 
 ENGINE_NOTE = (
@@ -284,6 +284,7 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
     models = []
     for run in runs:
         items = items_by_model[run.config.display]
+        options = {g.original.id: len(g.original.choices) for g in run.groups}
         models.append({
             "name": run.config.display,
             "label": run.config.display,
@@ -305,7 +306,8 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
             "signals": signals(items, config.protocols, repetitions=config.sampling.repetitions,
                                temperature=config.sampling.temperature, cfg=config.metrics,
                                consistency_temperature=config.sampling.consistency_temperature,
-                               options={g.original.id: len(g.original.choices) for g in run.groups}),
+                               options=options),
+            "signal_table": signals_scored(items, config.protocols, options=options, cfg=config.metrics),
             "timing": timings[run.config.display],
         })
     provenance = Provenance(
