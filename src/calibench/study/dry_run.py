@@ -109,7 +109,7 @@ def protocol_costs(questions: list, *, backend: str = "llama.cpp") -> list[Proto
             prompts.append(sum(t[0] for t in tokens))
             generated = max(generated, sum(t[1] for t in tokens))
             for r in sent:
-                requests[r.protocol.name] = requests.get(r.protocol.name, 0) + 1
+                requests[r.protocol.label] = requests.get(r.protocol.label, 0) + 1
         per_question = {k: v // len(groups) for k, v in requests.items()}
         costs.append(ProtocolCost(name, per_question, statistics.median(prompts), generated))
     return costs

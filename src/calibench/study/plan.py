@@ -64,10 +64,11 @@ class Group:
 
     def feeds(self, request: PlannedRequest) -> bool:
         """Whether a follow-up is built from this request's reply (so its response must be read)."""
-        return any(p.follows == request.protocol.name for p in self.senders)
+        name = request.protocol.name
+        return any(p.follows == name or name in p.builds_on for p in self.senders)
 
-    def request(self, protocol: Protocol, answer: str | None = None) -> PlannedRequest:
-        messages = protocol.messages(self.question, answer=answer, backend=self.backend, logprobs=self.logprobs)
+    def request(self, protocol: Protocol, answer: str | None = None, earlier: dict | None = None) -> PlannedRequest:
+        messages = protocol.messages(self.question, answer=answer, backend=self.backend, logprobs=self.logprobs, earlier=earlier)
         options = protocol.options(self.question, temperature=self.sampling.temperature, seed=seed_for(self.sampling, self.repetition),
                                    top_p=self.sampling.top_p, constraint=self.constraint, backend=self.backend, logprobs=self.logprobs,
                                    max_tokens=self.sampling.max_tokens)
@@ -90,7 +91,8 @@ class Group:
         """Yield each request in order; send back its stored or received response (None if it failed).
 
         A follow-up is built from the answer read's letter; when the answer read failed or
-        read no letter, the follow-up is not asked (its item says why).
+        read no letter, the follow-up is not asked (its item says why). A protocol that builds
+        on other requests gets their replies (None for one that failed).
         """
         replies: dict[str, dict | None] = {}
         for protocol in self.senders:
@@ -99,7 +101,8 @@ class Group:
                 letter = answer_letter(replies.get(protocol.follows), self.question, prefilled=self.prefilled)
                 if letter is None:
                     continue
-            replies[protocol.name] = yield self.request(protocol, letter)
+            earlier = {name: replies.get(name) for name in protocol.builds_on}
+            replies[protocol.name] = yield self.request(protocol, letter, earlier)
 
     def walk(self, response_of) -> dict[str, tuple[PlannedRequest, object]]:
         """Drive :meth:`requests` with ``response_of(request)`` (returning ``(outcome, response)``,

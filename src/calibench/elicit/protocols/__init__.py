@@ -2,7 +2,8 @@
 
 Built in: :mod:`.answer` (the answer read every confidence protocol builds on),
 :mod:`.stated`, :mod:`.logprob`, :mod:`.p_true`, :mod:`.verbalized`,
-:mod:`.verbalized_json`, :mod:`.top_k`, :mod:`.cot` and :mod:`.linguistic`. A protocol of one's own is a :class:`Protocol` (or a subclass) in
+:mod:`.verbalized_json`, :mod:`.top_k`, :mod:`.cot`, :mod:`.linguistic` and
+:mod:`.p_true_samples`. A protocol of one's own is a :class:`Protocol` (or a subclass) in
 any importable module, made known in one of two ways:
 
 - in a study file, ``plugins = ["mypkg.module:MY_PROTOCOL"]`` (or the ``module:NAME`` form
@@ -44,6 +45,7 @@ from calibench.elicit.protocols.cot import COT
 from calibench.elicit.protocols.linguistic import LINGUISTIC
 from calibench.elicit.protocols.logprob import LOGPROB
 from calibench.elicit.protocols.p_true import P_TRUE, P_TRUE_QUESTION
+from calibench.elicit.protocols.p_true_samples import BRAINSTORM, P_TRUE_SAMPLES
 from calibench.elicit.protocols.stated import STATED, STATED_QUESTION
 from calibench.elicit.protocols.top_k import TOP_K
 from calibench.elicit.protocols.verbalized import VERBALIZED
@@ -52,9 +54,10 @@ from calibench.errors import CalibenchError
 
 ENTRY_POINT_GROUP = "calibench.protocols"
 
-PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (STATED, LOGPROB, P_TRUE, VERBALIZED, VERBALIZED_JSON, TOP_K, COT, LINGUISTIC)}
+PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (STATED, LOGPROB, P_TRUE, VERBALIZED, VERBALIZED_JSON, TOP_K, COT, LINGUISTIC, P_TRUE_SAMPLES)}
 # what is sent: the answer read, and every protocol that sends its own request
-REQUESTS: dict[str, Protocol] = {"answer": ANSWER, **{name: p for name, p in PROTOCOLS.items() if p.sends}}
+REQUESTS: dict[str, Protocol] = {"answer": ANSWER, **{name: p for name, p in PROTOCOLS.items() if p.sends},
+                                  **{b.name: b for b in BRAINSTORM}}
 DEFAULT_PROTOCOLS = ("stated", "logprob", "p-true", "verbalized", "verbalized-json")
 BUILT_IN = tuple(PROTOCOLS)
 _entry_points_loaded = False
@@ -143,8 +146,10 @@ def request_protocols(protocols) -> list[Protocol]:
         wanted.add(p.request)
         if p.follows:
             wanted.add(p.follows)
+        wanted.update(p.builds_on)
     sent = [p for name, p in REQUESTS.items() if name in wanted]
-    return sorted(sent, key=lambda p: (p.name != "answer", p.follows is None))  # stable: built-ins keep their order
+    # stable: the built-ins keep their order, and a protocol that builds on others comes after them
+    return sorted(sent, key=lambda p: (p.name != "answer", bool(p.builds_on), p.follows is None))
 
 
 __all__ = [

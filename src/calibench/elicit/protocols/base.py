@@ -84,6 +84,8 @@ class Protocol:
     constrained: str | None = None  # "json" (answer and confidence) or "number" (confidence only)
     summary: str = ""
     cites: str = ""
+    # other requests whose replies its messages are built from (besides the answer read it follows)
+    builds_on: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.reads not in READINGS and type(self).read is Protocol.read:
@@ -142,6 +144,8 @@ class Protocol:
             "number_grammar": NUMBER_GRAMMAR if self.constrained == "number" else None,
             "top_logprobs": TOP_LOGPROBS,
         }
+        if self.builds_on:
+            spec["builds_on"] = list(self.builds_on)
         if not self.sends:  # reads another protocol's request: cite it too
             from calibench.elicit.protocols import REQUESTS
 
@@ -154,8 +158,10 @@ class Protocol:
                 spec["source_sha256"] = None
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
-    def messages(self, question: Question, *, answer: str | None = None, backend: str = "llama.cpp", logprobs: bool = True) -> list[dict]:
-        """The chat messages for one question; ``answer`` is the answer read's letter for a follow-up."""
+    def messages(self, question: Question, *, answer: str | None = None, backend: str = "llama.cpp", logprobs: bool = True,
+                 earlier: dict | None = None) -> list[dict]:
+        """The chat messages for one question; ``answer`` is the answer read's letter for a follow-up,
+        ``earlier`` the stored replies of the requests in ``builds_on`` (None: not yet known, planning)."""
         options = "\n".join(f"{letter}. {text}" for letter, text in zip(question.letters, question.choices))
         first = [{"role": "system", "content": SYSTEM_PROMPT},
                  {"role": "user", "content": f"{question.question}\n{options}\n\n{self.instruction}"}]

@@ -42,8 +42,8 @@ GRAMMAR = 'root ::= " "? (' + " | ".join(f'"{p}"' for p in PHRASES) + ")\n"
 class Linguistic(Protocol):
     """A follow-up whose reply is one expression from a fixed list."""
 
-    def messages(self, question, *, answer=None, backend="llama.cpp", logprobs=True):
-        turn = super().messages(question, answer=answer, backend=backend, logprobs=logprobs)
+    def messages(self, question, *, answer=None, backend="llama.cpp", logprobs=True, earlier=None):
+        turn = super().messages(question, answer=answer, backend=backend, logprobs=logprobs, earlier=earlier)
         return turn + [{"role": "assistant", "content": CONFIDENCE_PREFILL}] if BACKENDS[backend].grammar else turn
 
     def options(self, question, **kwargs):
