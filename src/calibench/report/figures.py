@@ -9,6 +9,7 @@ shaded, and the confidence histogram underneath.
 from __future__ import annotations
 
 import io
+import re
 
 import matplotlib
 
@@ -18,7 +19,7 @@ import numpy as np  # noqa: E402
 
 from calibench.atomic import write_atomic  # noqa: E402
 from calibench.metrics.binning import uniform_bin_index  # noqa: E402
-from calibench.report.format import TOO_SMALL  # noqa: E402
+from calibench.report.format import TOO_SMALL, estimate  # noqa: E402
 from calibench.report.table import calibration_error, ordered_models  # noqa: E402
 from calibench.study.comparisons import MIN_N  # noqa: E402
 from calibench.study.results import ModelResult, ProtocolResult, Results  # noqa: E402
@@ -229,10 +230,32 @@ def plot_risk_coverage(data: dict) -> plt.Figure:
     return fig
 
 
+def signals_figure(model: ModelResult) -> tuple[plt.Figure, list[dict]] | None:
+    """Every signal's reliability diagram for one model, side by side, on the answers they share
+    (the model's signal table); None when it has fewer than two signals scored."""
+    table = model.signal_table
+    if table is None or len(table.rows) < 2:
+        return None
+    datas = [diagram_data(r.reliability, f"{model.label} · {r.signal}: ECE {estimate(r.ece, '.2f')}, Brier {r.brier:.3f}")
+             for r in table.rows]
+    cols = len(datas)
+    fig, axes = plt.subplots(2, cols, figsize=(3.4 * cols, 4.8), gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
+    for i, data in enumerate(datas):
+        plot_reliability(data, axes[0][i], axes[1][i])
+    fig.suptitle(f"{model.label}: every signal on the {table.n} answers they share (best Brier first)", fontsize=9)
+    fig.tight_layout()
+    return fig, datas
+
+
+def signals_stem(model: ModelResult) -> str:
+    """The file stem of a model's signals figure (its label made safe for a file name)."""
+    return "signals-" + re.sub(r"[^\w.-]", "-", model.label)
+
+
 def main_figures(results: Results):
     """The report's figures by file stem, drawn one at a time (each closed when the caller moves
-    on): the reliability small multiples of every protocol, the trends when model sizes are known, and
-    the risk-coverage curves."""
+    on): the reliability small multiples of every protocol, the trends when model sizes are known,
+    the risk-coverage curves, and each model's signals side by side."""
     for protocol in dict.fromkeys(p.protocol for m in results.models for p in m.protocols):
         fig, _ = small_multiples(results, protocol)
         yield f"reliability-{protocol}", fig
@@ -247,6 +270,11 @@ def main_figures(results: Results):
         fig = plot_risk_coverage(curves)
         yield "risk-coverage", fig
         plt.close(fig)
+    for model in ordered_models(results):
+        drawn = signals_figure(model)
+        if drawn is not None:
+            yield signals_stem(model), drawn[0]
+            plt.close(drawn[0])
 
 
 def _svg_document(fig: plt.Figure) -> str:

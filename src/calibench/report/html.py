@@ -108,6 +108,7 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
             signals.append({"model": model.label, "kind": f"sampling consistency ({c.protocol}, {c.repetitions} samples)", "n": c.n_questions,
                             "a_ece": num(c.ece), "b_ece": "-", "a_auroc": num(c.auroc, ".2f"), "b_auroc": "-", "pearson": "-", "spearman": "-"})
     signal_tables = [{"model": model.label, "n": model.signal_table.n, "best": model.signal_table.best,
+                      "svg": svgs.get(figures.signals_stem(model)),
                       "left_out": ", ".join(f"{name} (n={n})" for name, n in model.signal_table.left_out.items()),
                       "rows": [{"signal": r.signal, "ece": estimate(r.ece, ".3f", model.signal_table.n), "brier": num(r.brier),
                                 "auroc": num(r.auroc, ".2f"), "aurc": num(r.aurc), "prr": num(r.prr, ".2f"),

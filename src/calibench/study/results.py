@@ -277,6 +277,7 @@ class SignalRow(_Model):
     aurc: float | None
     prr: float | None
     brier_minus_best: Estimate | None  # paired bootstrap, this signal's Brier minus the best's; None for the best
+    reliability: Reliability  # on the shared answers, the panel's uniform bins
 
 
 class SignalTable(_Model):
@@ -597,6 +598,7 @@ def signals_scored(items: list[dict], protocols: list[str], *, options: dict[str
     """The signal table of one model (:func:`calibench.study.signal_table.signal_table`)."""
     table = signal_table(signal_values(items, protocols, options=options), cfg)
     rows = [SignalRow(signal=r["signal"], ece=_estimate(r["ece"]), brier=r["brier"], auroc=r["auroc"], aurc=r["aurc"], prr=r["prr"],
+                      reliability=Reliability(**r["reliability"].to_dict()),
                       brier_minus_best=None if r["brier_minus_best"] is None else _estimate(r["brier_minus_best"].difference))
             for r in table["rows"]]
     return SignalTable(n=table["n"], best=table["best"], rows=rows, left_out=table["left_out"])

@@ -73,7 +73,7 @@ def signal_table(values: dict[str, dict[tuple, tuple[float, float]]], cfg) -> di
     """Score every signal of ``values`` (:func:`signal_values`) with at least ``MIN_N`` answers on
     the cells they share (module docstring). Returns ``n`` (shared cells), ``best`` (lowest
     Brier, None when fewer than ``MIN_N`` cells are shared), ``rows`` (best first; ``ece`` is
-    :func:`calibench.metrics.ece_interval`'s estimate, ``brier_minus_best`` a
+    :func:`calibench.metrics.ece_interval`'s estimate, ``reliability`` the diagram's bins, ``brier_minus_best`` a
     :class:`calibench.metrics.paired.PairedDifference` or None for the best) and ``left_out``
     (the signals with fewer answers, and their n)."""
     kept = {name: v for name, v in values.items() if len(v) >= MIN_N}
@@ -91,6 +91,7 @@ def signal_table(values: dict[str, dict[tuple, tuple[float, float]]], cfg) -> di
         bp, by = arrays[best]
         rows.append({
             "signal": name, "ece": estimate, "brier": brier[name], "auroc": finite(metrics.auroc(p, y)),
+            "reliability": metrics.reliability_bins(p, y, n_bins=cfg.n_bins),
             "aurc": finite(metrics.aurc(p, y)), "prr": finite(metrics.prr(p, y)),
             "brier_minus_best": None if name == best else
             metrics.paired_difference(p, y, bp, by, "brier", n_boot=cfg.n_boot, seed=cfg.seed, groups=groups),
