@@ -35,6 +35,7 @@ def test_its_request_carries_a_schema_of_exactly_two_guesses():
     schema = options.response_format["json_schema"]["schema"]["properties"]["guesses"]
     assert (schema["minItems"], schema["maxItems"]) == (2, 2)
     assert schema["items"]["properties"]["answer"]["enum"] == ["A", "B", "C", "D"] and options.max_tokens == 80
+    assert PROTOCOLS["top-k"].constraint_used(constraint="json-schema", backend="openai", logprobs=True) == "json-schema-top-k"
 
 
 def test_a_study_runs_it_and_measures_it_against_the_answer_read(fault_server, tmp_path):

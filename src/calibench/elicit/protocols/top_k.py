@@ -44,6 +44,9 @@ class TopK(Protocol):
         schema = {"type": "json_schema", "json_schema": {"name": "top_k", "strict": True, "schema": guesses_schema(question.letters)}}
         return replace(options, response_format=schema)
 
+    def constraint_used(self, *, constraint, backend, logprobs):
+        return "json-schema-top-k"
+
     def read(self, response, question, *, prefilled=True):
         choice = (response.get("choices") or [{}])[0] if isinstance(response, dict) else {}
         text = (choice.get("message") or {}).get("content") if isinstance(choice, dict) else None
