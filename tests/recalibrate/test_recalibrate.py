@@ -144,3 +144,25 @@ def test_compare_reports_the_headline_ece_with_an_interval_that_reaches_zero_whe
     after = report["ece_debiased_l1"]["after"]
     assert after["low"] == 0.0 and after["high"] > after["value"]  # not collapsed onto a value near 0
     assert report["ece"]["after"]["value"] == pytest.approx(metrics.ece(p, y))
+
+
+def test_categories_are_mapped_out_of_fold_toward_their_table_value():
+    import numpy as np
+
+    from calibench.recalibrate.crossfit import PSEUDO, cross_fit_categories
+
+    rng = np.random.default_rng(0)
+    phrases = np.array(["likely"] * 60 + ["unlikely"] * 60 + ["rare"])
+    table = np.where(phrases == "likely", 0.7, np.where(phrases == "unlikely", 0.2, 0.5))
+    forty = np.array([1.0] * 24 + [0.0] * 36)  # both categories right on 40% of their answers, table 70% and 20%
+    y = np.concatenate([rng.permutation(forty), rng.permutation(forty), [1.0]])
+    subjects = [f"s{i % 3}" for i in range(phrases.size)]  # folds stratified by subject: the same whatever y is
+    q = cross_fit_categories(phrases, table, y, folds=5, groups=subjects, seed=0)
+    assert q[-1] == 0.5  # a category no other fold used keeps its table value
+    for part in (slice(0, 60), slice(60, 120)):  # each category's value is (nearly) its own accuracy
+        assert abs(q[part].mean() - y[part].mean()) < 0.03 and abs(q[part].mean() - table[part][0]) > 0.1
+    # out of fold: an item's own outcome never moves its own value
+    flipped = y.copy()
+    flipped[0] = 1 - flipped[0]
+    assert cross_fit_categories(phrases, table, flipped, folds=5, groups=subjects, seed=0)[0] == q[0]
+    assert PSEUDO == 2

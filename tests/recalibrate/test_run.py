@@ -68,3 +68,29 @@ def test_a_quick_run_recalibrates_with_small_subjects_pooled(run_dir, capsys):
     recal = next(p for p in load_results(run_dir).models[0].protocols if p.protocol == "stated").recalibration
     assert "1 of 2 strata have fewer than 5 items: pooled" in recal.stratified_by
     assert "Warning" not in capsys.readouterr().err
+
+
+def test_a_linguistic_protocol_gets_its_expression_map(fault_server, tmp_path, capsys):
+    import json
+    import zlib
+
+    from calibench.cli import main
+    from calibench.elicit.protocols.linguistic import PHRASES
+    from calibench.study import load_run
+
+    phrases = list(PHRASES)
+
+    def reply(body):
+        if (body.get("response_format") or {}).get("json_schema", {}).get("name") == "confidence":
+            pick = phrases[zlib.crc32(json.dumps(body["messages"]).encode()) % len(phrases)]
+            return ("ok", json.dumps({"confidence": pick}))
+        return ("ok", '{"answer": "B"}')
+
+    fault_server.default = reply
+    assert main(["run", "--model", f"m@{fault_server.base_url}", "--protocol", "linguistic", "--out", str(tmp_path / "run"),
+                 "--quiet", "--limit", "40"]) == 0
+    assert main(["recalibrate", str(tmp_path / "run")]) == 0
+    proto = load_run(tmp_path / "run").results.models[0].protocols[0]
+    methods = {m.method: m for m in proto.recalibration.methods}
+    assert "expression map" in methods and methods["expression map"].holdout is None
+    assert "expression map" in (tmp_path / "run" / "report.html").read_text()

@@ -76,6 +76,28 @@ def cross_fit(p, y, *, method: str = "temperature", folds: int = 5, groups=None,
     return out
 
 
+PSEUDO = 2  # pseudo-answers at a category's table value (cross_fit_categories)
+
+
+def cross_fit_categories(categories, p, y, *, folds: int = 5, groups=None, seed: int = 0) -> np.ndarray:
+    """Out-of-fold confidences for a categorical confidence (one verbal expression per answer,
+    ``p`` its fixed-table value): item i gets (right + PSEUDO * p_i) / (n + PSEUDO) over the
+    items of its category in the other folds, the category's own accuracy pulled toward its
+    table value where it is rare (and equal to it where the other folds never used it). Folds
+    as :func:`cross_fit`."""
+    p, y = check_inputs(p, y)
+    labels = np.asarray(categories)
+    if labels.shape != p.shape:
+        raise CalibenchError(f"categories must hold one label per item ({p.size}), got shape {labels.shape}")
+    out = np.empty(p.size)
+    for train, test in _splits(p, y, folds, groups, seed):
+        for label in np.unique(labels[test]):
+            seen = train[labels[train] == label]
+            held = test[labels[test] == label]
+            out[held] = (y[seen].sum() + PSEUDO * p[held]) / (seen.size + PSEUDO)
+    return out
+
+
 def cross_fit_selected(p, y, *, methods: tuple[str, ...] = METHODS, folds: int = 5, groups=None, seed: int = 0) -> tuple[np.ndarray, list[str]]:
     """Out-of-fold confidences from a method chosen without the held-out fold (nested cross-validation).
 

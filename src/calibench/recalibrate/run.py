@@ -1,7 +1,9 @@
 """Recalibrating a finished run: per model and protocol, every method cross-fitted (folds
 stratified by subject) and on a fixed held-out half, the method chosen by nested
-cross-validation, the out-of-fold base rate as the no-information baseline, optionally a
-transfer from another run; the results go into the run's results.json, which the report shows."""
+cross-validation, the out-of-fold base rate as the no-information baseline, for a protocol
+of verbal expressions (``linguistic``) each expression's own accuracy out of fold
+(:func:`calibench.recalibrate.crossfit.cross_fit_categories`), optionally a transfer from
+another run; the results go into the run's results.json, which the report shows."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from calibench import metrics
 from calibench.atomic import write_atomic
 from calibench.elicit.parser import PARSED
 from calibench.errors import CalibenchError
-from calibench.recalibrate.crossfit import compare, cross_fit, cross_fit_selected, holdout
+from calibench.elicit.protocols import PROTOCOLS
+from calibench.recalibrate.crossfit import compare, cross_fit, cross_fit_categories, cross_fit_selected, holdout
 from calibench.recalibrate.maps import BASE_RATE, METHODS, fit
 from calibench.study.comparisons import PAIRED_BOOTSTRAP, PairedTest
 from calibench.study.results import (
@@ -26,11 +29,16 @@ from calibench.study.results import (
 )
 from calibench.study.run import Run, load_run
 
+CATEGORY_MAP = "expression map"  # a categorical protocol's expressions, each mapped to its accuracy out of fold
+
+
 def _pairs(items: list[dict], model: str, protocol: str):
-    """The complete-case (confidence, correct) pairs of one model and protocol, with their subjects."""
+    """The complete-case (confidence, correct) pairs of one model and protocol, with their subjects
+    and their rules (a categorical protocol's rule names the expression chosen)."""
     chosen = [i for i in items if i["model"] == model and i["protocol"] == protocol]
     p, y = policy_arrays(chosen, "complete_case")
-    return p, y, [i["subject"] for i in chosen if i["status"] in PARSED]
+    parsed = [i for i in chosen if i["status"] in PARSED]
+    return p, y, [i["subject"] for i in parsed], [i["rule"] for i in parsed]
 
 
 def _before_after(report: dict) -> dict[str, BeforeAfter]:
@@ -78,7 +86,7 @@ def recalibrate_run(
     for model in run.results.models:
         protocols = []
         for proto in model.protocols:
-            p, y, subjects = _pairs(run.items, model.name, proto.protocol)
+            p, y, subjects, rules = _pairs(run.items, model.name, proto.protocol)
             if p.size < 2 * folds or len(set(y.tolist())) < 2:
                 protocols.append(proto.model_copy(update={"recalibration": None}))
                 continue
@@ -95,9 +103,15 @@ def recalibrate_run(
                 return compare(p[test], y[test], q_test, **options)
 
             entries = [_entry(m, p, y, q, base, holdout_report=held_out(m), **options) for m, q in fitted.items()]
+            if getattr(PROTOCOLS.get(proto.protocol), "categories", None):  # verbal expressions: each one's own accuracy
+                phrases = [rule.partition(":")[2] for rule in rules]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # the pooling note is already said for the other maps
+                    learned = cross_fit_categories(phrases, p, y, folds=folds, groups=subjects, seed=seed)
+                entries.append(_entry(CATEGORY_MAP, p, y, learned, base, holdout_report=None, **options))
             transfers = []
             if source is not None:
-                sp, sy, _ = _pairs(source.items, model.name, proto.protocol)
+                sp, sy, _, _ = _pairs(source.items, model.name, proto.protocol)
                 if sp.size >= 2:
                     for method in methods:
                         q = fit(sp, sy, method=method, seed=seed).transform(p)

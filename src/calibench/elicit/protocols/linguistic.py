@@ -40,7 +40,10 @@ GRAMMAR = 'root ::= " "? (' + " | ".join(f'"{p}"' for p in PHRASES) + ")\n"
 
 @dataclass(frozen=True)
 class Linguistic(Protocol):
-    """A follow-up whose reply is one expression from a fixed list."""
+    """A follow-up whose reply is one expression from a fixed list (``categories``: recalibration
+    maps each expression to its own accuracy out of fold, beside the fixed table)."""
+
+    categories = tuple(PHRASES)
 
     def messages(self, question, *, answer=None, backend="llama.cpp", logprobs=True, earlier=None):
         turn = super().messages(question, answer=answer, backend=backend, logprobs=logprobs, earlier=earlier)
