@@ -26,6 +26,13 @@ def read(text, finish="stop"):
     ("The count is four.\nAnswer: 4\nConfidence: 60%", ("D", 0.6, LENIENT)),
     # several letters in the final statement
     ("Hard to say.\nAnswer: A or B\nConfidence: 50%", (None, None, AMBIGUOUS)),
+    # statements that disagree, or a letter asserted after the final one: not chosen between
+    ("Final answer: B\nConfidence: 80%\n```\nAnswer: D\n```", (None, None, AMBIGUOUS)),
+    ("Answer: A is tempting but wrong.\nThe right one is therefore C.\nConfidence: 80%", (None, None, NO_ANSWER)),
+    ("Answer: B\nConfidence: 60%\nWait, actually the correct option is C.", (None, None, AMBIGUOUS)),
+    ("Answer: B\nConfidence: 70%\nMore thoughts.\n- Answer: A would be wrong", (None, None, AMBIGUOUS)),
+    # text after the final statement that asserts nothing changes nothing
+    ("Lincoln.\nAnswer: B\nConfidence: 90%\nI hope this helps!", ("B", 0.9, OK)),
     # no final answer: cut by the budget, or simply absent
     ("First, consider A. Then B. Then", (None, None, TRUNCATED)),
     ("I think it is B, with 90% confidence.", (None, None, NO_ANSWER)),

@@ -109,3 +109,36 @@ def test_the_docs_show_the_tested_example():
     block = docs.split("class TenPointScale(Protocol):", 1)[1].split("TEN_POINT = ", 1)[0]
     source = EXAMPLE.read_text()
     assert all(line.strip() in source for line in block.splitlines() if line.strip())
+
+
+@pytest.mark.parametrize("source,attr,message", [
+    ("def broken(:\n", "P", "cannot import"),  # a syntax error in the plugin
+    ("raise RuntimeError('boom')\n", "P", "RuntimeError: boom"),
+    ("from calibench.elicit.protocols import Protocol\nclass P(Protocol):\n    pass\n", "P", "calling P() failed"),
+])
+def test_a_plugin_that_fails_is_one_line(source, attr, message, tmp_path, capsys):
+    plugin = tmp_path / "bad_plugin.py"
+    plugin.write_text(source)
+    assert main(["protocols", "--plugin", f"{plugin}:{attr}"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_plugin_file_moved_elsewhere_keeps_its_hash(tmp_path):
+    hashes = []
+    for where in ("one", "two"):
+        (tmp_path / where).mkdir()
+        copy = tmp_path / where / "ten_point.py"
+        copy.write_text(EXAMPLE.read_text())
+        protocol = registry._import_file(str(copy)).TEN_POINT
+        hashes.append(protocol.sha256)
+    assert hashes[0] == hashes[1]
+
+
+def test_names_and_dependencies_a_registry_refuses():
+    with pytest.raises(CalibenchError, match="kept for samples"):
+        registry.register(registry.Protocol(name="mine~sample", version=1, reads="text", request="mine~sample"))
+    with pytest.raises(CalibenchError, match="can follow only the answer read"):
+        registry.register(registry.Protocol(name="mine", version=1, reads="number", request="mine", follows="verbalized"))
+    with pytest.raises(CalibenchError, match="builds on nothing-here"):
+        registry.register(registry.Protocol(name="mine", version=1, reads="number", request="mine", builds_on=("nothing-here",)))

@@ -5,16 +5,19 @@ import math
 import pytest
 
 from calibench.cli import main
+from calibench.elicit.protocols.sampled import sample_seed
 from calibench.errors import CalibenchError
 from calibench.study import load_run, parse_config
 
 
 def test_samples_are_asked_itemised_and_turned_into_signals(fault_server, tmp_path, capsys):
+    odd_one = sample_seed(0, "verbalized~sample", 4)  # the last sample's seed (study seed 0, repetition 0)
+
     def reply(body):
         if body["temperature"] == 0.0:
             return ("ok", "Answer: B\nConfidence: 80%")
-        # one sample in five (by seed) disagrees
-        return ("ok", "Answer: C\nConfidence: 40%") if body["seed"] % 5 == 0 else ("ok", "Answer: B\nConfidence: 70%")
+        # one sample in five disagrees
+        return ("ok", "Answer: C\nConfidence: 40%") if body["seed"] == odd_one else ("ok", "Answer: B\nConfidence: 70%")
 
     fault_server.default = reply
     study = tmp_path / "s.toml"
@@ -28,7 +31,7 @@ def test_samples_are_asked_itemised_and_turned_into_signals(fault_server, tmp_pa
     assert temperatures == [0.0] * 6 + [0.9] * 30
     run = load_run(tmp_path / "run")
     samples = [i for i in run.items if i["protocol"] == "verbalized~sample"]
-    assert len(samples) == 30 and sorted({i["repetition"] for i in samples}) == [0, 1, 2, 3, 4]
+    assert len(samples) == 30 and sorted({i["sample"] for i in samples}) == [0, 1, 2, 3, 4]
     headline = [p for p in run.results.models[0].protocols if p.protocol == "verbalized"][0]
     assert headline.panel.n == 6  # the samples are not headline answers
     by = {s.signal: s for s in run.results.models[0].signals.sampled}
@@ -43,3 +46,20 @@ def test_samples_are_asked_itemised_and_turned_into_signals(fault_server, tmp_pa
 def test_too_few_samples_are_refused():
     with pytest.raises(CalibenchError, match="consistency takes 5 samples or more"):
         parse_config({"models": [{"name": "m"}], "sampling": {"consistency": 3}})
+
+
+def test_signals_need_half_the_samples_and_a_headline_letter():
+    from calibench.study.signal_table import signal_values
+
+    def item(protocol, letter, *, sample=None, confidence=None, status="ok", correct=True):
+        return {"protocol": protocol, "question_id": "q", "rotation": 0, "repetition": 0, "sample": sample, "letter": letter,
+                "confidence": confidence, "status": status, "correct": correct}
+
+    # the headline stated a letter but no confidence; four of five samples were cut, one said B
+    items = [item("cot", "B", status="no_confidence")]
+    items += [item("cot~sample", None, sample=j, status="truncated") for j in range(4)]
+    items += [item("cot~sample", "B", sample=4, confidence=0.9)]
+    values = signal_values(items, ["cot"], options={"q": 4})
+    assert values["cot~agreement"] == {("q", 0, 0): (0.2, 1.0)}  # one of five agreed
+    assert values["cot~entropy"] == {} and values["cot~avg-conf"] == {}  # one sample is not enough to be sure of
+    assert values["cot"] == {}  # the protocol's own signal needs its confidence

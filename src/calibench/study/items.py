@@ -11,8 +11,8 @@ under its option order (``rotation``). A protocol that follows the answer read (
 that failed for good is a row with status ``failed`` and its error, so the counts always
 add up; a follow-up whose answer read failed is ``failed`` too, and one whose answer read
 found no letter takes the answer read's status. Samples for sampling consistency are rows of
-protocol ``<protocol>~sample``, ``repetition`` their index; no metric but the sampled signals
-reads them.
+protocol ``<protocol>~sample`` (and ``answer~brainstorm`` for ``p-true-samples``), ``sample``
+their index (None on every other row); no metric but the sampled signals reads them.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def build_items(store: Store, model: str, groups: list[Group], protocols: list[s
             readings_of.append(parsed)
         for sample in (p for p in group.senders if isinstance(p, Sampled)):  # sampling consistency's samples
             row, parsed = _item(model, sample, group, sent, readings)
-            rows.append({**row, "protocol": sample.label, "repetition": sample.index})
+            rows.append({**row, "protocol": sample.label, "sample": sample.index})
             readings_of.append(parsed)
     for name in protocols:  # a bare 0 or 1 where the protocol's other answers wrote probabilities
         indices = [i for i, row in enumerate(rows) if row["protocol"] == name and row["status"] in PARSED]
@@ -68,6 +68,7 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
         "protocol": protocol.name,
         "repetition": group.repetition,
         "rotation": group.rotation,
+        "sample": None,
         "answer": q.answer,
         "shown_answer": shown.answer,
     }

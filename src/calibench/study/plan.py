@@ -92,7 +92,8 @@ class Group:
 
         A follow-up is built from the answer read's letter; when the answer read failed or
         read no letter, the follow-up is not asked (its item says why). A protocol that builds
-        on other requests gets their replies (None for one that failed).
+        on other requests gets their replies (None for one that failed), and is not asked
+        unless it says it is ready (:meth:`Protocol.ready`).
         """
         replies: dict[str, dict | None] = {}
         for protocol in self.senders:
@@ -102,6 +103,8 @@ class Group:
                 if letter is None:
                     continue
             earlier = {name: replies.get(name) for name in protocol.builds_on}
+            if protocol.builds_on and not protocol.ready(self.question, earlier):
+                continue
             replies[protocol.name] = yield self.request(protocol, letter, earlier)
 
     def walk(self, response_of) -> dict[str, tuple[PlannedRequest, object]]:

@@ -581,7 +581,7 @@ def sampled_signals(items: list[dict], protocols: list[str], *, temperature: flo
         drawn = [i for i in items if i["protocol"] == protocol + SAMPLE_SUFFIX]
         if not drawn:
             continue
-        k = 1 + max(i["repetition"] for i in drawn)
+        k = 1 + max(i["sample"] for i in drawn)
         for signal in SAMPLED:
             pairs = list(values[f"{protocol}~{signal}"].values())
             p, y = np.array([c for c, _ in pairs]), np.array([r for _, r in pairs])

@@ -265,7 +265,7 @@ def _preflight(cfg: ModelConfig, group) -> None:
 
 def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency, max_failed: float, out: Path, console: Console) -> None:
     say = (lambda line: console.print(line, highlight=False, soft_wrap=True))
-    guard = FailureGuard(run.config.display, failure_limit(max_failed, len(todo) * len(todo[0].senders)), out, say=say)
+    guard = FailureGuard(run.config.display, failure_limit(max_failed, sum(len(g.senders) for g in todo)), out, say=say)
     with progress or contextlib.nullcontext():
         asyncio.run(_ask_all(run, todo, done, endpoints, store, progress, concurrency, guard))
 

@@ -34,9 +34,13 @@ def signal_values(items: list[dict], protocols: list[str], *, options: dict[str,
     - ``agreement``: samples with the headline letter / samples asked (a sample without a
       letter counts as not agreeing);
     - ``entropy``: 1 - H / log(min(samples, options)), H the entropy of the letters the samples
-      gave (answers with no sample letter are left out);
+      gave, for answers where at least half the samples gave a letter (fewer would make one
+      sample look certain);
     - ``avg-conf``: the stated confidences of the agreeing samples over those of every sample
-      with a confidence (answers whose samples state none are left out).
+      with a confidence, for answers where at least half the samples stated one.
+
+    The headline answers are the protocol's items in the original option order and
+    repetition 0 with a letter read (their confidence need not have been).
     """
     values: dict[str, dict[tuple, tuple[float, float]]] = {}
     for protocol in protocols:
@@ -48,22 +52,22 @@ def signal_values(items: list[dict], protocols: list[str], *, options: dict[str,
                 samples.setdefault(i["question_id"], []).append(i)
         if not samples:
             continue
-        k = max(len(v) for v in samples.values())
+        k = 1 + max(i["sample"] for drawn in samples.values() for i in drawn)
         sampled = {f"{protocol}~{name}": {} for name in SAMPLED}
         for i in items:
-            if i["protocol"] != protocol or i["rotation"] or i["repetition"] or i["status"] not in PARSED:
+            if i["protocol"] != protocol or i["rotation"] or i["repetition"] or i["letter"] is None:
                 continue
             drawn = samples.get(i["question_id"], [])
             letters = [s["letter"] for s in drawn if s["letter"] is not None]
             right = float(i["correct"])
             sampled[f"{protocol}~agreement"][cell(i)] = (letters.count(i["letter"]) / k, right)
-            if letters:
+            if len(letters) >= k / 2:
                 shares = np.array([letters.count(x) for x in sorted(set(letters))]) / len(letters)
                 most = np.log(min(k, options[i["question_id"]]))
                 sampled[f"{protocol}~entropy"][cell(i)] = (1 - float(-(shares * np.log(shares)).sum()) / most, right)
             stated = [(s["letter"], s["confidence"]) for s in drawn if s["status"] in PARSED and s["confidence"] is not None]
             total = sum(c for _, c in stated)
-            if total > 0:
+            if len(stated) >= k / 2 and total > 0:
                 sampled[f"{protocol}~avg-conf"][cell(i)] = (sum(c for letter, c in stated if letter == i["letter"]) / total, right)
         values.update(sampled)
     return values

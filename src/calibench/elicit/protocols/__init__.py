@@ -70,8 +70,13 @@ def register(protocol: Protocol) -> Protocol:
     known = PROTOCOLS.get(protocol.name) or REQUESTS.get(protocol.name)
     if known is not None and known != protocol:
         raise CalibenchError(f"protocol name {protocol.name!r} is taken; give yours another name")
-    if protocol.follows is not None and protocol.follows not in REQUESTS:
-        raise CalibenchError(f"protocol {protocol.name!r} follows {protocol.follows!r}, which sends no request")
+    if "~" in protocol.name or ":" in protocol.name:
+        raise CalibenchError(f"protocol name {protocol.name!r}: '~' and ':' are kept for samples and plugin specs")
+    if protocol.follows not in (None, "answer"):
+        raise CalibenchError(f"protocol {protocol.name!r} follows {protocol.follows!r}: a protocol can follow only the answer read")
+    unsent = [name for name in protocol.builds_on if name not in REQUESTS]
+    if unsent:
+        raise CalibenchError(f"protocol {protocol.name!r} builds on {', '.join(unsent)}, which send(s) no request")
     if not protocol.sends and protocol.request not in REQUESTS:
         raise CalibenchError(f"protocol {protocol.name!r} reads the request of {protocol.request!r}, which sends none")
     PROTOCOLS[protocol.name] = protocol
@@ -88,13 +93,16 @@ def load_protocol(spec: str) -> Protocol:
         raise CalibenchError(f"a protocol plugin is 'package.module:NAME' or 'file.py:NAME', got {spec!r}")
     try:
         module = _import_file(module_name) if module_name.endswith(".py") else importlib.import_module(module_name)
-    except (ImportError, OSError) as exc:
-        raise CalibenchError(f"protocol plugin {spec!r}: cannot import {module_name} ({exc})") from None
+    except Exception as exc:  # whatever the plugin's own code raised: one line, not its traceback
+        raise CalibenchError(f"protocol plugin {spec!r}: cannot import {module_name} ({type(exc).__name__}: {exc})") from None
+    found = getattr(module, attr, None)
+    if found is None:
+        raise CalibenchError(f"protocol plugin {spec!r}: {module_name} has no {attr}")
     try:
-        found = getattr(module, attr)
-    except AttributeError:
-        raise CalibenchError(f"protocol plugin {spec!r}: {module_name} has no {attr}") from None
-    protocol = found() if callable(found) and not isinstance(found, Protocol) else found
+        protocol = found() if callable(found) and not isinstance(found, Protocol) else found
+    except Exception as exc:
+        raise CalibenchError(f"protocol plugin {spec!r}: calling {attr}() failed ({type(exc).__name__}: {exc}); "
+                             "name a Protocol, or a function that returns one") from None
     return register(protocol)
 
 
@@ -118,9 +126,13 @@ def available() -> dict[str, Protocol]:
     installed packages declare under the ``calibench.protocols`` entry point (loaded once)."""
     global _entry_points_loaded
     if not _entry_points_loaded:
-        _entry_points_loaded = True
         for entry in entry_points(group=ENTRY_POINT_GROUP):
-            load_protocol(entry.value)
+            try:
+                load_protocol(entry.value)
+            except CalibenchError as exc:
+                raise CalibenchError(f"an installed package declares protocol {entry.name!r} that does not load: {exc}; "
+                                     f"fix or uninstall it") from None
+        _entry_points_loaded = True
     return PROTOCOLS
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import sys
 from dataclasses import dataclass, field
 
 from calibench.data.question import Question
@@ -117,6 +118,10 @@ class Protocol:
         """Whether it reads the answer read's letter distribution (assistant prefill and logprobs)."""
         return self.request == "answer" and self.name != "answer" and self.reads == "letter-logprobs"
 
+    def ready(self, question: Question, earlier: dict) -> bool:
+        """Whether to ask, given the stored replies of the requests in ``builds_on`` (None where one failed)."""
+        return True
+
     def read(self, response: dict, question: Question, *, prefilled: bool = True) -> Reading:
         """What one stored response says under this protocol (see :func:`calibench.elicit.readers.read_response`)."""
         return read_response(self.reads, response, question, prefilled=prefilled)
@@ -150,12 +155,13 @@ class Protocol:
             from calibench.elicit.protocols import REQUESTS
 
             spec["request_sha256"] = REQUESTS[self.request].sha256
-        if type(self) is not Protocol:  # a subclass's own code shapes its requests too
-            spec["class"] = f"{type(self).__module__}.{type(self).__qualname__}"
-            try:
-                spec["source_sha256"] = hashlib.sha256(inspect.getsource(type(self)).encode()).hexdigest()
-            except (OSError, TypeError):  # defined where no source is kept (an interactive session)
-                spec["source_sha256"] = None
+        if self.builds_on:
+            from calibench.elicit.protocols import REQUESTS
+
+            spec["builds_on_sha256"] = [REQUESTS[name].sha256 for name in self.builds_on]
+        if type(self) is not Protocol:  # a subclass's own code (its module's: tables, readers) shapes its requests too
+            spec["class"] = type(self).__qualname__
+            spec["source_sha256"] = code_sha256(type(self))
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
     def messages(self, question: Question, *, answer: str | None = None, backend: str = "llama.cpp", logprobs: bool = True,
@@ -236,6 +242,16 @@ class Protocol:
             return "grammar" if constraint == "grammar" and server.grammar else "json-schema"
         if self.constrained == "number":
             return "prefill+grammar-number" if server.grammar else "json-schema-number"
+        return None
+
+
+def code_sha256(cls: type) -> str | None:
+    """The hash of the source of the module that defines ``cls`` (where its reading lives, with
+    any table it uses); None where no source is kept (an interactive session). The module's
+    text, not its name or path: a plugin file moved elsewhere keeps its hash."""
+    try:
+        return hashlib.sha256(inspect.getsource(sys.modules[cls.__module__]).encode()).hexdigest()
+    except (OSError, TypeError, KeyError):
         return None
 
 

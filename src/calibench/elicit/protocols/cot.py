@@ -24,14 +24,14 @@ import re
 from dataclasses import dataclass, replace
 from itertools import islice
 
-from calibench.elicit.parser import LENIENT, MAX_REPLY_CHARS, NO_ANSWER, OK, TRUNCATED, Parsed, normal_text, parse_reply
+from calibench.elicit.parser import AMBIGUOUS, LENIENT, MAX_REPLY_CHARS, NO_ANSWER, OK, TRUNCATED, Parsed, normal_text, parse_reply
 from calibench.elicit.protocols.base import Protocol
 from calibench.elicit.readers import Reading
 
 MAX_TOKENS = 256
 # a line that opens the final statement; bounded repeats keep the search linear
 FINAL = re.compile(r"^[ \t*#>_-]{0,6}(?:final[ \t]{1,3})?answer[ \t*_]{0,3}:", re.IGNORECASE | re.MULTILINE)
-_ANSWER_LINE = re.compile(r"[^\n]{0,300}")
+CONFIDENCE_LINE = re.compile(r"[ \t*_]{0,6}confidence[ \t*_]{0,3}:[^\n]{0,200}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -48,30 +48,59 @@ class ChainOfThought(Protocol):
 def read_final_answer(text: str | None, letters, options, *, finish_reason: str | None = None) -> Parsed:
     """The final answer and confidence of a reasoned reply (see the module docstring)."""
     text = (text or "")[:MAX_REPLY_CHARS]
-    last = None
-    for last in islice(FINAL.finditer(text), 10_000):
-        pass
-    if last is None:
+    markers = list(islice(FINAL.finditer(text), 1_000))
+    if not markers:
         status = TRUNCATED if finish_reason == "length" else NO_ANSWER
         return Parsed(None, None, None, status, "cot-no-final-answer")
-    # the final statement as the format asks for it: a decorated marker ("**Final answer:** B")
-    # is read the same, but counts as lenient
-    after = text[last.end():]
-    plain = after.lstrip("*_ \t")
-    exact = text[last.start():last.end()] == "Answer:" and after[: len(after) - len(plain)] in ("", " ")
-    parsed = parse_reply("Answer: " + plain, letters, kind="text", finish_reason=finish_reason, options=options)
+    statements = [_statement(text, m) for m in markers]
+    last_text, last_end, exact = statements[-1]
+    parsed = parse_reply(last_text, letters, kind="text", finish_reason=finish_reason if last_end == len(text) else None,
+                         options=options)
+    if parsed.letter is None and parsed.status == NO_ANSWER:
+        parsed = _option_text(last_text, letters, options, finish_reason) or parsed
+        if parsed.rule == "cot-option-text":
+            exact = False
     if parsed.status == OK and not exact:
         parsed = replace(parsed, status=LENIENT)
-    if parsed.letter is None and parsed.status == NO_ANSWER:
-        stated = normal_text(_ANSWER_LINE.match(text, last.end()).group(0))
-        matches = [letter for letter, option in zip(letters, options) if stated and normal_text(option) == stated]
-        if len(matches) == 1:  # the option's text instead of its letter: read the rest with the letter in its place
-            rest = text[last.end():].split("\n", 1)
-            again = parse_reply(f"Answer: {matches[0]}\n" + (rest[1] if len(rest) > 1 else ""), letters, kind="text",
-                                finish_reason=finish_reason, options=options)
-            if again.letter == matches[0]:
-                return replace(again, status=LENIENT if again.status == OK else again.status, rule="cot-option-text")
-    return replace(parsed, rule=f"cot:{parsed.rule}")
+    # every answer the reply states, and any letter asserted after its last statement, must agree
+    stated = {parse_reply(t, letters, kind="text", options=options).letter for t, _, _ in statements[:-1]}
+    after = text[last_end:]
+    if after.strip():
+        stated.add(parse_reply(after, letters, kind="text", options=options).letter)
+    if stated - {None, parsed.letter}:  # another letter stated, or one where the final statement has none
+        return Parsed(None, None, None, AMBIGUOUS, "cot-conflicting-answers")
+    if "\n" not in last_text and after.strip():  # an answer line without its confidence, and more after it
+        return Parsed(None, None, None, NO_ANSWER, "cot-statement-not-final")
+    return parsed if parsed.rule == "cot-option-text" else replace(parsed, rule=f"cot:{parsed.rule}")
+
+
+def _statement(text: str, marker) -> tuple[str, int, bool]:
+    """The answer statement a marker opens: its line, and the next line when that states the
+    confidence; where it ends; and whether it is written exactly as the format asks."""
+    line_end = text.find("\n", marker.end())
+    line_end = len(text) if line_end < 0 else line_end
+    answer = text[marker.end():line_end]
+    exact = marker.group(0) == "Answer:" and not answer.startswith(("*", "_"))
+    statement, end = "Answer: " + answer.strip(" \t*_"), line_end
+    following = CONFIDENCE_LINE.match(text, min(line_end + 1, len(text))) if line_end < len(text) else None
+    if following:
+        end = following.end()
+        statement += "\n" + following.group(0).strip(" \t*_")
+        exact = exact and not following.group(0).startswith(("*", "_"))
+    return statement, end, exact
+
+
+def _option_text(statement: str, letters, options, finish_reason) -> Parsed | None:
+    """The statement read with its answer given as one option's exact text (its letter put in its place)."""
+    first, _, rest = statement.partition("\n")
+    stated = normal_text(first.removeprefix("Answer:"))
+    matches = [letter for letter, option in zip(letters, options) if stated and normal_text(option) == stated]
+    if len(matches) != 1:
+        return None
+    again = parse_reply(f"Answer: {matches[0]}\n{rest}", letters, kind="text", finish_reason=finish_reason, options=options)
+    if again.letter != matches[0]:
+        return None
+    return replace(again, status=LENIENT if again.status == OK else again.status, rule="cot-option-text")
 
 
 COT = ChainOfThought(

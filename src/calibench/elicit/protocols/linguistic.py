@@ -78,7 +78,7 @@ def read_phrase(text: str | None, *, cut: bool = False) -> Parsed:
             obj = None
         body = obj.get("confidence") if isinstance(obj, dict) and isinstance(obj.get("confidence"), str) else ""
     phrase = body.strip().strip(".").lower().removeprefix(CONFIDENCE_PREFILL.lower()).strip()  # a server may echo the prefill
-    if phrase in PHRASES:
+    if phrase in PHRASES and not cut:  # a cut "probably" may have been "probably not"
         return Parsed(None, PHRASES[phrase], "phrase", OK, f"linguistic:{phrase}")
     return Parsed(None, None, None, TRUNCATED if cut else NO_CONFIDENCE, "linguistic")
 

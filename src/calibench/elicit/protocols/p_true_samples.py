@@ -8,8 +8,9 @@ at temperature ``TEMPERATURE`` (the question alone, the letter constrained to th
 each with its own seed; itemised as ``answer~brainstorm``); then, in the answer read's
 conversation, "Answers you gave when asked this question again: B, B, C, B, A. Is your
 answer correct? Reply True or False.", read as ``p-true`` reads (P(True) renormalised over
-True and False at the first generated token; without logprobs, the word written). A
-brainstormed answer that failed or read no letter is left out of the list.
+True and False at the first generated token; without logprobs, the word written). It is
+asked only when all K brainstormed letters were read; otherwise its item is ``failed``
+("never asked"), as a follow-up whose answer read failed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, fields, replace
 from calibench.elicit.protocols.answer import ANSWER
 from calibench.elicit.protocols.base import Protocol
 from calibench.elicit.protocols.p_true import P_TRUE_QUESTION
-from calibench.elicit.protocols.sampled import Sampled
+from calibench.elicit.protocols.sampled import Sampled, sample_seed
 
 K = 5
 TEMPERATURE = 1.0
@@ -38,7 +39,7 @@ class Brainstorm(Sampled):
 
     def options(self, question, **kwargs):
         options = self.base.options(question, **{**kwargs, "logprobs": False})
-        return replace(options, temperature=self.temperature, seed=(options.seed or 0) + 1 + self.index)
+        return replace(options, temperature=self.temperature, seed=sample_seed(options.seed, self.label, self.index))
 
     def read(self, response, question, *, prefilled=True):
         return self.base.read(response, question, prefilled=False)
@@ -52,16 +53,20 @@ BRAINSTORM = [Brainstorm(**{**{f.name: getattr(ANSWER, f.name) for f in fields(P
 class PTrueWithSamples(Protocol):
     """P(True) after the brainstormed answers."""
 
+    def ready(self, question, earlier: dict) -> bool:
+        """Asked only when every brainstormed letter was read: a shorter list would tell the model
+        something other than what it said."""
+        return all(letter is not None for letter in _letters(question, earlier))
+
     def messages(self, question, *, answer=None, backend="llama.cpp", logprobs=True, earlier=None):
-        if earlier is None:  # planning: the most it sends
-            letters = [question.letters[0]] * K
-        else:
-            letters = [b.read(earlier[b.name], question).parsed.letter for b in BRAINSTORM if earlier.get(b.name) is not None]
-            letters = [letter for letter in letters if letter is not None]
+        letters = [question.letters[0]] * K if earlier is None else _letters(question, earlier)  # planning: a stand-in
         turn = super().messages(question, answer=answer, backend=backend, logprobs=logprobs)
-        said = ", ".join(letters) if letters else "none"
-        turn[-1] = {"role": "user", "content": f"Answers you gave when asked this question again: {said}. {P_TRUE_QUESTION}"}
+        turn[-1] = {"role": "user", "content": f"Answers you gave when asked this question again: {', '.join(letters)}. {P_TRUE_QUESTION}"}
         return turn
+
+
+def _letters(question, earlier: dict) -> list[str | None]:
+    return [None if earlier.get(b.name) is None else b.read(earlier[b.name], question).parsed.letter for b in BRAINSTORM]
 
 
 P_TRUE_SAMPLES = PTrueWithSamples(

@@ -4,15 +4,19 @@ Xiong et al. 2024 ("Can LLMs Express Their Uncertainty?", sampling strategies an
 Avg-Conf aggregation), after Wang et al. 2023's self-consistency. The study's headline request
 of such a protocol (``verbalized``, ``verbalized-json``, ``top-k``, ``cot``) stays as it is;
 ``[sampling] consistency = k`` adds ``k`` samples of it at ``consistency_temperature``, each
-with its own seed, stored and itemised as ``<protocol>~sample`` (``repetition`` = the sample's
-index). The signals computed from them speak of the headline answer, so they pair with every
+with its own seed, stored and itemised as ``<protocol>~sample`` (``sample`` = its index). The signals computed from them speak of the headline answer, so they pair with every
 other signal on the same answers (:func:`calibench.study.results.sampled_signals`):
 
 - ``agreement``: the share of the k samples that gave the headline answer's letter (a sample
   with no letter read counts as not agreeing);
-- ``entropy``: 1 - H / log(options), H the entropy of the letters the samples gave;
+- ``entropy``: 1 - H / log(min(k, options)), H the entropy of the letters the samples gave
+  (where at least half of them gave one);
 - ``avg-conf`` (Xiong et al.'s hybrid): the samples' stated confidences, summed over those that
-  agree with the headline answer, over their sum over all samples with a confidence.
+  agree with the headline answer, over their sum over all samples with a confidence (where at
+  least half of them stated one).
+
+A sample's seed is drawn from a hash of the study seed, the repetition, the protocol and the
+sample's index, so that no two requests of a study share one.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields, replace
 
-from calibench.elicit.protocols.base import Protocol
+from calibench.elicit.protocols.base import Protocol, code_sha256
 
 SUFFIX = "~sample"
 
@@ -43,7 +47,7 @@ class Sampled(Protocol):
 
     def options(self, question, **kwargs):
         options = self.base.options(question, **kwargs)
-        return replace(options, temperature=self.temperature, seed=(options.seed or 0) + 1 + self.index)
+        return replace(options, temperature=self.temperature, seed=sample_seed(options.seed, self.label, self.index))
 
     def read(self, response, question, *, prefilled=True):
         return self.base.read(response, question, prefilled=prefilled)
@@ -53,8 +57,15 @@ class Sampled(Protocol):
 
     @property
     def sha256(self) -> str:
-        spec = {"base": self.base.sha256, "index": self.index, "temperature": self.temperature, "version": 1}
+        spec = {"base": self.base.sha256, "index": self.index, "temperature": self.temperature, "version": 2,
+                "class": type(self).__qualname__, "code": code_sha256(type(self))}
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+def sample_seed(seed: int | None, label: str, index: int) -> int:
+    """A sample's own seed: a hash of the request's seed (study seed + repetition), the label and the index."""
+    digest = hashlib.sha256(f"{seed}|{label}|{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 def samples_of(base: Protocol, k: int, temperature: float) -> list[Sampled]:
