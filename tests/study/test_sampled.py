@@ -63,3 +63,29 @@ def test_signals_need_half_the_samples_and_a_headline_letter():
     assert values["cot~agreement"] == {("q", 0, 0): (0.2, 1.0)}  # one of five agreed
     assert values["cot~entropy"] == {} and values["cot~avg-conf"] == {}  # one sample is not enough to be sure of
     assert values["cot"] == {}  # the protocol's own signal needs its confidence
+
+
+def test_samples_with_permutations_and_repetitions_and_in_the_signal_table(fault_server, tmp_path):
+    import json
+    import zlib
+
+    def reply(body):
+        spread = zlib.crc32(json.dumps(body["messages"]).encode() + str(body["seed"]).encode()) % 4
+        return ("ok", f"Answer: {'BBBC'[spread]}\nConfidence: {60 + 10 * spread}%")
+
+    fault_server.default = reply
+    study = tmp_path / "s.toml"
+    study.write_text(f'name = "c"\nout = "{tmp_path / "run"}"\nprotocols = ["verbalized"]\n[data]\nlimit = 30\npermutations = 2\n'
+                     f'[sampling]\nconsistency = 5\nrepetitions = 2\ntemperature = 0.5\n'
+                     f'[[models]]\nname = "m"\nendpoints = [{{ base_url = "{fault_server.base_url}" }}]\n')
+    assert main(["run", str(study), "--quiet"]) == 0
+    run = load_run(tmp_path / "run")
+    samples = [i for i in run.items if i["protocol"] == "verbalized~sample"]
+    # samples only with each question's original order and first repetition: 30 questions x 5
+    assert len(samples) == 150 and {(i["rotation"], i["repetition"]) for i in samples} == {(0, 0)}
+    headline = [i for i in run.items if i["protocol"] == "verbalized"]
+    assert len(headline) == 30 * 2 * 2  # two orders x two repetitions, none of them a sample
+    table = run.results.models[0].signal_table
+    signals = {r.signal for r in table.rows}
+    assert {"verbalized", "verbalized~agreement", "verbalized~entropy", "verbalized~avg-conf"} <= signals | set(table.left_out)
+    assert table.n <= 30  # the sampled signals exist only for (question, order 0, repetition 0)

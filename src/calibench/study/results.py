@@ -522,9 +522,10 @@ def scale_readings(items: list[dict], cfg) -> dict[str, Summary] | None:
 def signals(items: list[dict], protocols: list[str], *, repetitions: int, temperature: float, cfg,
             consistency_temperature: float = 0.7, options: dict[str, int] | None = None) -> Signals:
     """Stated confidence against the answer-letter probability on the same answers; with
-    repeated sampling at temperature > 0, sampling consistency (the share of samples agreeing
-    with the most common answer) as a third confidence signal; and the signals of the
-    consistency samples (:func:`sampled_signals`; ``options``: each question's number of options)."""
+    repeated sampling at temperature > 0, sampling consistency (the share of a question's asks,
+    every repetition and option order, agreeing with the most common answer) as a third
+    confidence signal; and the signals of the consistency samples (:func:`sampled_signals`;
+    ``options``: each question's number of options)."""
     from scipy.stats import pearsonr, spearmanr
 
     comparisons = []
@@ -551,15 +552,17 @@ def signals(items: list[dict], protocols: list[str], *, repetitions: int, temper
     consistency = []
     if repetitions > 1 and temperature > 0:
         for protocol in protocols:
-            by_question: dict[str, list[dict]] = {}
+            by_question: dict[str, list[dict]] = {}  # every ask of a question: its repetitions and option orders
             for i in items:
-                if i["protocol"] == protocol and i["letter"] is not None:
+                if i["protocol"] == protocol:
                     by_question.setdefault(i["question_id"], []).append(i)
             conf, right = [], []
             for answers in by_question.values():
-                letters = [a["letter"] for a in answers]
+                letters = [a["letter"] for a in answers if a["letter"] is not None]  # in the original labelling
+                if not letters:
+                    continue
                 modal = max(sorted(set(letters)), key=letters.count)
-                conf.append(letters.count(modal) / repetitions)
+                conf.append(letters.count(modal) / len(answers))  # an ask with no letter counts as not agreeing
                 right.append(float(modal == answers[0]["answer"]))
             if conf:
                 c, r = np.array(conf), np.array(right)
