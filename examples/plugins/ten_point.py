@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from calibench.elicit.parser import NO_CONFIDENCE, OK, Parsed
 from calibench.elicit.protocols import Protocol
-from calibench.elicit.readers import Reading
+from calibench.elicit.readers import read_text
 
 WHOLE = re.compile(r"\s*(10|[1-9])\s*\.?\s*")
 
@@ -26,12 +26,15 @@ WHOLE = re.compile(r"\s*(10|[1-9])\s*\.?\s*")
 @dataclass(frozen=True)
 class TenPointScale(Protocol):
     def read(self, response, question, *, prefilled=True):
-        choice = (response.get("choices") or [{}])[0]
-        text = (choice.get("message") or {}).get("content")
-        match = WHOLE.fullmatch(text or "")
-        if match is None:
-            return Reading(Parsed(None, None, None, NO_CONFIDENCE, "ten-point"), None, text, choice.get("finish_reason"))
-        return Reading(Parsed(None, int(match.group(1)) / 10, "ten-point", OK, "ten-point"), None, text, choice.get("finish_reason"))
+        return read_text(response, lambda text, finish: ten_point(text))
+
+
+def ten_point(text):
+    """A whole number from 1 to 10 alone, as that number over 10; anything else, no confidence."""
+    match = WHOLE.fullmatch(text or "")
+    if match is None:
+        return Parsed(None, None, None, NO_CONFIDENCE, "ten-point")
+    return Parsed(None, int(match.group(1)) / 10, "ten-point", OK, "ten-point")
 
 
 TEN_POINT = TenPointScale(

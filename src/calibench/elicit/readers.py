@@ -39,6 +39,13 @@ def _choice(response: dict) -> tuple[str | None, str | None, list | None]:
     return text, finish, content
 
 
+def read_text(response: dict, parse) -> Reading:
+    """A reply read by ``parse(text, finish_reason) -> Parsed``: for a protocol whose reading is
+    its own (a plugin's, ``top-k``'s), with the first choice taken apart as for every protocol."""
+    text, finish, _ = _choice(response)
+    return Reading(parse(text, finish), None, text, finish)
+
+
 def read_response(reads: str, response: dict, question: Question, *, prefilled: bool = True) -> Reading:
     """What one stored response says under a protocol's reading (see the protocols' ``reads``);
     ``prefilled``: whether the answer read was asked after a prefilled "Answer:" with logprobs

@@ -89,11 +89,19 @@ def before_after(model: ModelResult, proto: ProtocolResult) -> tuple[plt.Figure,
         diagram_data(chosen.reliability_after, f"after nested selection (out-of-fold): ECE {ece.after.value:.2f} "
                                                f"[{ece.after.low:.2f}, {ece.after.high:.2f}]"),
     ]
-    fig, axes = plt.subplots(2, 2, figsize=(8.4, 4.8), gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
+    return diagrams(datas, width=4.2), datas
+
+
+def diagrams(datas: list[dict], *, width: float, title: str | None = None) -> plt.Figure:
+    """Reliability diagrams side by side, each ``width`` inches wide, under an optional ``title``."""
+    fig, axes = plt.subplots(2, max(1, len(datas)), figsize=(max(width * len(datas), 5.0), 4.8),
+                             gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
     for i, data in enumerate(datas):
         plot_reliability(data, axes[0][i], axes[1][i])
+    if title:
+        fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    return fig, datas
+    return fig
 
 
 def plot_reliability(data: dict, ax, ax_hist) -> None:
@@ -120,13 +128,7 @@ def small_multiples(results: Results, protocol: str) -> tuple[plt.Figure, list[d
     """One figure with every model's reliability diagram for ``protocol``; returns it with its data."""
     models = [m for m in ordered_models(results) if any(p.protocol == protocol for p in m.protocols)]
     datas = [reliability_data(m, next(p for p in m.protocols if p.protocol == protocol)) for m in models]
-    cols = max(1, len(datas))
-    fig, axes = plt.subplots(2, cols, figsize=(max(4.2 * cols, 5.0), 4.8), gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
-    for i, data in enumerate(datas):
-        plot_reliability(data, axes[0][i], axes[1][i])
-    fig.suptitle(f"{protocol}: dot area proportional to count, whiskers 95% Wilson intervals", fontsize=9)
-    fig.tight_layout()
-    return fig, datas
+    return diagrams(datas, width=4.2, title=f"{protocol}: dot area proportional to count, whiskers 95% Wilson intervals"), datas
 
 
 def trend_data(results: Results) -> dict:
@@ -238,13 +240,7 @@ def signals_figure(model: ModelResult) -> tuple[plt.Figure, list[dict]] | None:
         return None
     datas = [diagram_data(r.reliability, f"{model.label} · {r.signal}: ECE {estimate(r.ece, '.2f')}, Brier {r.brier:.3f}")
              for r in table.rows]
-    cols = len(datas)
-    fig, axes = plt.subplots(2, cols, figsize=(3.4 * cols, 4.8), gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
-    for i, data in enumerate(datas):
-        plot_reliability(data, axes[0][i], axes[1][i])
-    fig.suptitle(f"{model.label}: every signal on the {table.n} answers they share (best Brier first)", fontsize=9)
-    fig.tight_layout()
-    return fig, datas
+    return diagrams(datas, width=3.4, title=f"{model.label}: every signal on the {table.n} answers they share (best Brier first)"), datas
 
 
 def signals_stem(model: ModelResult) -> str:

@@ -21,8 +21,7 @@ from calibench.elicit.parser import OK, PARSED, SCALE_AMBIGUOUS, STATUSES
 from calibench.metrics.ece_interval import CalibrationTest
 from calibench.metrics.noise_floor import NoiseFloor
 from calibench.study.comparisons import Comparison, PairedTest, finite
-from calibench.elicit.protocols.sampled import SUFFIX as SAMPLE_SUFFIX
-from calibench.study.signal_table import SAMPLED, signal_table, signal_values
+from calibench.study.signal_table import SAMPLED, signal_table
 from calibench.study.items import FAILED
 from calibench.study.validity import (
     ConfidenceValues,
@@ -520,12 +519,12 @@ def scale_readings(items: list[dict], cfg) -> dict[str, Summary] | None:
 
 
 def signals(items: list[dict], protocols: list[str], *, repetitions: int, temperature: float, cfg,
-            consistency_temperature: float = 0.7, options: dict[str, int] | None = None) -> Signals:
+            values: dict | None = None, samples: int = 0, consistency_temperature: float = 0.7) -> Signals:
     """Stated confidence against the answer-letter probability on the same answers; with
     repeated sampling at temperature > 0, sampling consistency (the share of a question's asks,
     every repetition and option order, agreeing with the most common answer) as a third
-    confidence signal; and the signals of the consistency samples (:func:`sampled_signals`;
-    ``options``: each question's number of options)."""
+    confidence signal; and the signals of the ``samples`` consistency samples per answer
+    (:func:`sampled_signals`, from ``values``: :func:`calibench.study.signal_table.signal_values`)."""
     from scipy.stats import pearsonr, spearmanr
 
     comparisons = []
@@ -570,36 +569,33 @@ def signals(items: list[dict], protocols: list[str], *, repetitions: int, temper
                                                accuracy=float(r.mean()), mean_confidence=float(c.mean()),
                                                ece=metrics.ece(c, r, n_bins=cfg.n_bins), auroc=finite(metrics.auroc(c, r))))
     return Signals(comparisons=comparisons, consistency=consistency,
-                   sampled=sampled_signals(items, protocols, temperature=consistency_temperature, options=options or {}, cfg=cfg))
+                   sampled=sampled_signals(values or {}, protocols, samples=samples, temperature=consistency_temperature, cfg=cfg))
 
 
-def sampled_signals(items: list[dict], protocols: list[str], *, temperature: float, options: dict[str, int], cfg) -> list[SampledSignal]:
-    """The confidences a protocol's consistency samples give its headline answers (original
-    option order, repetition 0, a letter read): ``agreement``, ``entropy`` and ``avg-conf`` as
-    :func:`calibench.study.signal_table.signal_values` defines them, each scored against those
-    answers' correctness."""
-    values = signal_values(items, protocols, options=options)
+def sampled_signals(values: dict, protocols: list[str], *, samples: int, temperature: float, cfg) -> list[SampledSignal]:
+    """The confidences a protocol's ``samples`` consistency samples give its headline answers
+    (original option order, repetition 0, a letter read): ``agreement``, ``entropy`` and
+    ``avg-conf`` as :func:`calibench.study.signal_table.signal_values` defines them (``values``),
+    each scored against those answers' correctness."""
     out = []
     for protocol in protocols:
-        drawn = [i for i in items if i["protocol"] == protocol + SAMPLE_SUFFIX]
-        if not drawn:
-            continue
-        k = 1 + max(i["sample"] for i in drawn)
+        if f"{protocol}~{SAMPLED[0]}" not in values:
+            continue  # no samples of this protocol
         for signal in SAMPLED:
             pairs = list(values[f"{protocol}~{signal}"].values())
             p, y = np.array([c for c, _ in pairs]), np.array([r for _, r in pairs])
             have = p.size > 0
             out.append(SampledSignal(
-                protocol=protocol, signal=signal, samples=k, temperature=temperature, n=int(p.size),
+                protocol=protocol, signal=signal, samples=samples, temperature=temperature, n=int(p.size),
                 accuracy=float(y.mean()) if have else None, mean_confidence=float(p.mean()) if have else None,
                 ece=_headline_ece(p, y, cfg) if have else None, brier=metrics.brier(p, y) if have else None,
                 auroc=finite(metrics.auroc(p, y)) if have else None))
     return out
 
 
-def signals_scored(items: list[dict], protocols: list[str], *, options: dict[str, int], cfg) -> SignalTable:
-    """The signal table of one model (:func:`calibench.study.signal_table.signal_table`)."""
-    table = signal_table(signal_values(items, protocols, options=options), cfg)
+def signals_scored(values: dict, cfg) -> SignalTable:
+    """The signal table of one model from its ``values`` (:func:`calibench.study.signal_table.signal_table`)."""
+    table = signal_table(values, cfg)
     rows = [SignalRow(signal=r["signal"], ece=_estimate(r["ece"]), brier=r["brier"], auroc=r["auroc"], aurc=r["aurc"], prr=r["prr"],
                       reliability=Reliability(**r["reliability"].to_dict()),
                       brier_minus_best=None if r["brier_minus_best"] is None else _estimate(r["brier_minus_best"].difference))

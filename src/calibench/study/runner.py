@@ -41,6 +41,7 @@ from calibench.study.config import ModelConfig, StudyConfig, study_identity
 from calibench.study.failures import FailureGuard, failure_limit
 from calibench.study.items import build_items
 from calibench.study.plan import plan_model, study_sample
+from calibench.study.signal_table import signal_values
 from calibench.study.progress import parse_text, progress_for
 from calibench.study.comparisons import comparisons
 from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, signals_scored, size_order, timing
@@ -284,7 +285,8 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
     models = []
     for run in runs:
         items = items_by_model[run.config.display]
-        options = {g.original.id: len(g.original.choices) for g in run.groups}
+        # every signal's (confidence, correct) per answer, once for the sampled signals and the signal table
+        values = signal_values(items, config.protocols, options={g.original.id: len(g.original.choices) for g in run.groups})
         models.append({
             "name": run.config.display,
             "label": run.config.display,
@@ -304,10 +306,9 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
                 for name in config.protocols
             ],
             "signals": signals(items, config.protocols, repetitions=config.sampling.repetitions,
-                               temperature=config.sampling.temperature, cfg=config.metrics,
-                               consistency_temperature=config.sampling.consistency_temperature,
-                               options=options),
-            "signal_table": signals_scored(items, config.protocols, options=options, cfg=config.metrics),
+                               temperature=config.sampling.temperature, cfg=config.metrics, values=values,
+                               samples=config.sampling.consistency, consistency_temperature=config.sampling.consistency_temperature),
+            "signal_table": signals_scored(values, config.metrics),
             "timing": timings[run.config.display],
         })
     provenance = Provenance(

@@ -26,7 +26,7 @@ from itertools import islice
 
 from calibench.elicit.parser import AMBIGUOUS, LENIENT, MAX_REPLY_CHARS, NO_ANSWER, OK, TRUNCATED, Parsed, normal_text, parse_reply
 from calibench.elicit.protocols.base import Protocol
-from calibench.elicit.readers import Reading
+from calibench.elicit.readers import read_text
 
 MAX_TOKENS = 256
 # a line that opens the final statement; bounded repeats keep the search linear
@@ -39,10 +39,7 @@ class ChainOfThought(Protocol):
     """Free-text reasoning whose final answer alone is read."""
 
     def read(self, response, question, *, prefilled=True):
-        choice = (response.get("choices") or [{}])[0] if isinstance(response, dict) else {}
-        text = (choice.get("message") or {}).get("content") if isinstance(choice, dict) else None
-        finish = choice.get("finish_reason") if isinstance(choice, dict) else None
-        return Reading(read_final_answer(text, question.letters, question.choices, finish_reason=finish), None, text, finish)
+        return read_text(response, lambda text, finish: read_final_answer(text, question.letters, question.choices, finish_reason=finish))
 
 
 def read_final_answer(text: str | None, letters, options, *, finish_reason: str | None = None) -> Parsed:

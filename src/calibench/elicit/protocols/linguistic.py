@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from calibench.elicit.parser import NO_CONFIDENCE, OK, TRUNCATED, Parsed
 from calibench.elicit.protocols.base import BACKENDS, CONFIDENCE_PREFILL, Protocol
-from calibench.elicit.readers import Reading
+from calibench.elicit.readers import read_text
 
 # expression -> median probability in the survey (see the module docstring)
 PHRASES = {
@@ -61,10 +61,7 @@ class Linguistic(Protocol):
         return "prefill+grammar-phrase" if BACKENDS[backend].grammar else "json-schema-phrase"
 
     def read(self, response, question, *, prefilled=True):
-        choice = (response.get("choices") or [{}])[0] if isinstance(response, dict) else {}
-        text = (choice.get("message") or {}).get("content") if isinstance(choice, dict) else None
-        finish = choice.get("finish_reason") if isinstance(choice, dict) else None
-        return Reading(read_phrase(text, cut=finish == "length"), None, text, finish)
+        return read_text(response, lambda text, finish: read_phrase(text, cut=finish == "length"))
 
 
 def read_phrase(text: str | None, *, cut: bool = False) -> Parsed:

@@ -15,38 +15,19 @@ asked only when all K brainstormed letters were read; otherwise its item is ``fa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 from calibench.elicit.protocols.answer import ANSWER
 from calibench.elicit.protocols.base import Protocol
 from calibench.elicit.protocols.p_true import P_TRUE_QUESTION
-from calibench.elicit.protocols.sampled import Sampled, sample_seed
+from calibench.elicit.protocols.sampled import samples_of
 
 K = 5
 TEMPERATURE = 1.0
 
 
-@dataclass(frozen=True)
-class Brainstorm(Sampled):
-    """A letter sampled from the answer read: the question alone, the letter constrained to the options."""
-
-    @property
-    def label(self) -> str:
-        return "answer~brainstorm"
-
-    def messages(self, question, **kwargs):
-        return self.base.messages(question, **{**kwargs, "logprobs": False})
-
-    def options(self, question, **kwargs):
-        options = self.base.options(question, **{**kwargs, "logprobs": False})
-        return replace(options, temperature=self.temperature, seed=sample_seed(options.seed, self.label, self.index))
-
-    def read(self, response, question, *, prefilled=True):
-        return self.base.read(response, question, prefilled=False)
-
-
-BRAINSTORM = [Brainstorm(**{**{f.name: getattr(ANSWER, f.name) for f in fields(Protocol)}, "name": f"answer~brainstorm{j}",
-                            "request": f"answer~brainstorm{j}"}, base=ANSWER, index=j, temperature=TEMPERATURE) for j in range(K)]
+# the brainstormed letters: the answer read sampled, each the model's own letter
+BRAINSTORM = samples_of(ANSWER, K, TEMPERATURE, suffix="~brainstorm", own_letter=True)
 
 
 @dataclass(frozen=True)

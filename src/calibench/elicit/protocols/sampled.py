@@ -32,33 +32,41 @@ SUFFIX = "~sample"
 
 @dataclass(frozen=True)
 class Sampled(Protocol):
-    """Sample ``index`` of ``base`` at ``temperature``: the same messages and reading, its own sampling."""
+    """Sample ``index`` of ``base`` at ``temperature``: the same messages and reading, its own
+    sampling, itemised as ``base.name + suffix``. With ``own_letter``, the answer read's letter
+    is the model's own, constrained to the options (no prefill, no logprobs): the sampled letter
+    itself, not the argmax of its distribution."""
 
     base: Protocol | None = None
     index: int = 0
     temperature: float = 0.7
+    suffix: str = SUFFIX
+    own_letter: bool = False
 
     @property
     def label(self) -> str:
-        return self.base.name + SUFFIX
+        return self.base.name + self.suffix
+
+    def _asked(self, kwargs: dict) -> dict:
+        return {**kwargs, "logprobs": False} if self.own_letter else kwargs
 
     def messages(self, question, **kwargs):
-        return self.base.messages(question, **kwargs)
+        return self.base.messages(question, **self._asked(kwargs))
 
     def options(self, question, **kwargs):
-        options = self.base.options(question, **kwargs)
+        options = self.base.options(question, **self._asked(kwargs))
         return replace(options, temperature=self.temperature, seed=sample_seed(options.seed, self.label, self.index))
 
     def read(self, response, question, *, prefilled=True):
-        return self.base.read(response, question, prefilled=prefilled)
+        return self.base.read(response, question, prefilled=prefilled and not self.own_letter)
 
     def constraint_used(self, **kwargs):
         return self.base.constraint_used(**kwargs)
 
     @property
     def sha256(self) -> str:
-        spec = {"base": self.base.sha256, "index": self.index, "temperature": self.temperature, "version": 2,
-                "class": type(self).__qualname__, "code": code_sha256(type(self))}
+        spec = {"base": self.base.sha256, "index": self.index, "temperature": self.temperature, "suffix": self.suffix,
+                "own_letter": self.own_letter, "version": 3, "code": code_sha256(type(self))}
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
@@ -68,8 +76,8 @@ def sample_seed(seed: int | None, label: str, index: int) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
-def samples_of(base: Protocol, k: int, temperature: float) -> list[Sampled]:
-    """The ``k`` sampled requests of ``base`` (each sends its own request)."""
+def samples_of(base: Protocol, k: int, temperature: float, *, suffix: str = SUFFIX, own_letter: bool = False) -> list[Sampled]:
+    """The ``k`` sampled requests of ``base`` (each sends its own request, named ``base.name + suffix + index``)."""
     shared = {f.name: getattr(base, f.name) for f in fields(Protocol)}
-    return [Sampled(**{**shared, "name": f"{base.name}{SUFFIX}{j}", "request": f"{base.name}{SUFFIX}{j}", "follows": None},
-                    base=base, index=j, temperature=temperature) for j in range(k)]
+    return [Sampled(**{**shared, "name": f"{base.name}{suffix}{j}", "request": f"{base.name}{suffix}{j}", "follows": None},
+                    base=base, index=j, temperature=temperature, suffix=suffix, own_letter=own_letter) for j in range(k)]

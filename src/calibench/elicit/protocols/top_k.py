@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from calibench.elicit.parser import NO_ANSWER, NO_CONFIDENCE, OK, OUT_OF_RANGE, TRUNCATED, Parsed
 from calibench.elicit.protocols.base import Protocol
-from calibench.elicit.readers import Reading
+from calibench.elicit.readers import read_text
 
 K = 2
 
@@ -48,10 +48,7 @@ class TopK(Protocol):
         return "json-schema-top-k"
 
     def read(self, response, question, *, prefilled=True):
-        choice = (response.get("choices") or [{}])[0] if isinstance(response, dict) else {}
-        text = (choice.get("message") or {}).get("content") if isinstance(choice, dict) else None
-        finish = choice.get("finish_reason") if isinstance(choice, dict) else None
-        return Reading(read_guesses(text, question.letters, cut=finish == "length"), None, text, finish)
+        return read_text(response, lambda text, finish: read_guesses(text, question.letters, cut=finish == "length"))
 
 
 def read_guesses(text: str | None, letters, *, cut: bool = False) -> Parsed:
