@@ -31,6 +31,8 @@ def read(text, finish="stop"):
     ("Answer: A is tempting but wrong.\nThe right one is therefore C.\nConfidence: 80%", (None, None, NO_ANSWER)),
     ("Answer: B\nConfidence: 60%\nWait, actually the correct option is C.", (None, None, AMBIGUOUS)),
     ("Answer: B\nConfidence: 70%\nMore thoughts.\n- Answer: A would be wrong", (None, None, AMBIGUOUS)),
+    # a blank line between the answer and the confidence (Qwen2.5-Coder-1.5B wrote it): the same statement, lenient
+    ("Therefore, the answer is:\n\nAnswer: A\n\nConfidence: 100%", ("A", 1.0, LENIENT)),
     # text after the final statement that asserts nothing changes nothing
     ("Lincoln.\nAnswer: B\nConfidence: 90%\nI hope this helps!", ("B", 0.9, OK)),
     # no final answer: cut by the budget, or simply absent

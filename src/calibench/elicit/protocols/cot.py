@@ -31,7 +31,8 @@ from calibench.elicit.readers import read_text
 MAX_TOKENS = 256
 # a line that opens the final statement; bounded repeats keep the search linear
 FINAL = re.compile(r"^[ \t*#>_-]{0,6}(?:final[ \t]{1,3})?answer[ \t*_]{0,3}:", re.IGNORECASE | re.MULTILINE)
-CONFIDENCE_LINE = re.compile(r"[ \t*_]{0,6}confidence[ \t*_]{0,3}:[^\n]{0,200}", re.IGNORECASE)
+# the confidence line after the answer line, blank lines between allowed
+CONFIDENCE_LINE = re.compile(r"(?:[ \t]{0,20}\n){1,4}([ \t*_]{0,6}confidence[ \t*_]{0,3}:[^\n]{0,200})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,11 @@ def _statement(text: str, marker) -> tuple[str, int, bool]:
     answer = text[marker.end():line_end]
     exact = marker.group(0) == "Answer:" and not answer.startswith(("*", "_"))
     statement, end = "Answer: " + answer.strip(" \t*_"), line_end
-    following = CONFIDENCE_LINE.match(text, min(line_end + 1, len(text))) if line_end < len(text) else None
+    following = CONFIDENCE_LINE.match(text, line_end)
     if following:
         end = following.end()
-        statement += "\n" + following.group(0).strip(" \t*_")
-        exact = exact and not following.group(0).startswith(("*", "_"))
+        statement += "\n" + following.group(1).strip(" \t*_")
+        exact = exact and not following.group(1).startswith(("*", "_")) and following.group(0).count("\n") == 1
     return statement, end, exact
 
 

@@ -7,9 +7,9 @@ each is correct; the answer is the first guess and the confidence its probabilit
 over the option letters, and the reply is constrained to a JSON object
 ``{"guesses": [{"answer": "B", "probability": 0.7}, {"answer": "C", "probability": 0.2}]}``
 (a JSON schema with exactly k guesses). The first guess's probability is read in the scale
-the prompt asks for: a number from 0 to 1 is that probability; a whole number from 2 to 100
-is taken as a percentage (the model ignored the scale; ``scale`` says so); anything else is
-out of range.
+the prompt asks for: a number from 0 to 1 is that probability; an integer from 2 to 100
+written without a decimal point ("70") is taken as a percentage (the model ignored the scale;
+``scale`` says so); anything else ("2.0", "150") is out of range.
 It fixes its own letter, so the study measures what it does to the answers against the
 answer read.
 """
@@ -70,7 +70,7 @@ def read_guesses(text: str | None, letters, *, cut: bool = False) -> Parsed:
         return Parsed(letter, None, None, NO_CONFIDENCE, "top-k")
     if 0 <= value <= 1:
         return Parsed(letter, float(value), "probability", OK, "top-k")
-    if 2 <= value <= 100 and value == int(value):
+    if isinstance(value, int) and 2 <= value <= 100:  # "70", not "2.0": a decimal says the 0-1 scale was meant
         return Parsed(letter, value / 100, "percent", OK, "top-k")
     return Parsed(letter, None, None, OUT_OF_RANGE, "top-k")
 
