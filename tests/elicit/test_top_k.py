@@ -18,7 +18,7 @@ Q = Question(id="q1", question="2 + 2 = ?", choices=("3", "4", "5", "6"), answer
     ('{"guesses": [{"answer": "B", "probability": 0.7}, {"answer": "C", "probability": 0.2}]}', "B", 0.7, OK),
     ('{"guesses": [{"answer": "C", "probability": 70}, {"answer": "B", "probability": 20}]}', "C", 0.7, OK),  # a percentage
     ('{"guesses": [{"answer": "B", "probability": 1.7}, {"answer": "C", "probability": 0.2}]}', "B", None, OUT_OF_RANGE),
-    ('{"guesses": [{"answer": "B", "probability": 2.0}, {"answer": "C", "probability": 2.0}]}', "B", None, OUT_OF_RANGE),  # Qwen 1.5B
+    ('{"guesses": [{"answer": "B", "probability": 2.0}, {"answer": "C", "probability": 2.0}]}', "B", None, OUT_OF_RANGE),  # SmolLM2-135M wrote it
     ('{"guesses": [{"answer": "B", "probability": 1}, {"answer": "C", "probability": 0}]}', "B", 1.0, OK),  # 1 is certain here
     ('{"guesses": [{"answer": "B", "probability": "high"}, {"answer": "C", "probability": 0.2}]}', "B", None, "no_confidence"),
     ('{"guesses": [{"answer": "E", "probability": 0.5}, {"answer": "C", "probability": 0.2}]}', None, None, NO_ANSWER),
