@@ -105,7 +105,7 @@ def models(as_json: bool) -> None:
 def protocols(plugins, as_json: bool) -> None:
     """List the elicitation protocols: what each asks, what it costs per question, where it comes from."""
     from calibench.data import load_dataset, sample_study
-    from calibench.elicit.protocols import BUILT_IN, available, load_protocol
+    from calibench.elicit.protocols import BUILT_IN, TEMPLATES, available, load_protocol
     from calibench.study.dry_run import protocol_costs
 
     for spec in plugins:
@@ -118,7 +118,7 @@ def protocols(plugins, as_json: bool) -> None:
         rows.append({"name": p.name, "version": p.version, "summary": p.summary, "cites": p.cites, "reads": p.reads,
                      "builds_on": p.follows or (p.request if not p.sends else None), "requests_per_question": cost.requests,
                      "prompt_tokens_per_question": cost.prompt_tokens, "max_generated_tokens_per_question": cost.max_generated_tokens,
-                     "built_in": p.name in BUILT_IN, "sha256": p.sha256})
+                     "templates": list(p.templates), "built_in": p.name in BUILT_IN, "sha256": p.sha256})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -132,7 +132,12 @@ def protocols(plugins, as_json: bool) -> None:
         what = row["summary"] + (f" [{row['cites']}]" if row["cites"] else "") + ("" if row["built_in"] else " (plugin)")
         table.add_row(row["name"], row["builds_on"] or "-", requests, f"{row['prompt_tokens_per_question']:.0f}",
                       str(row["max_generated_tokens_per_question"]), what)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    templated = [row["name"] for row in rows if len(row["templates"]) > 1]
+    if templated:
+        console.print(f"Prompt templates ([elicit] templates, or a protocol named NAME@TEMPLATE): {', '.join(templated)} "
+                      f"come in {', '.join(TEMPLATES)}; the others are asked plain.", markup=False)
 
 
 COST_QUESTIONS = 20

@@ -116,6 +116,7 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
                                for r in model.signal_table.rows]}
                      for model in ordered_models(results) if model.signal_table is not None]
     common = []
+    template_tables = [_template_table(model, spread) for model in ordered_models(results) for spread in model.templates]
     for r in results_list:
         for c in r.common_subset:
             common.append({"protocol": f"{c.protocol}, {r.study}", "n_questions": c.n_questions, "rows": [
@@ -142,6 +143,7 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         "paired": [_paired_row(c) for r in results_list for c in r.comparisons],
         "signals": signals,
         "signal_tables": signal_tables,
+        "template_tables": template_tables,
         "groups": groups,
         "recal": recal,
         "elicitation": elicitation,
@@ -149,6 +151,27 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         "caveats": [c for r in results_list for c in caveats(r)],
         "provenance": [_provenance(r) for r in results_list],
     }
+
+
+TEMPLATE_METRICS = {"accuracy": "Accuracy", "mean_confidence": "Mean confidence", "overconfidence_gap": "Gap",
+                    "ece_debiased_l1": "ECE", "brier": "Brier", "auroc": "AUROC"}
+
+
+def _template_table(model, spread) -> dict:
+    """One protocol's templates side by side: each metric per template (the plain one with its
+    interval), the spread over them and the plain one's interval width, all as fractions."""
+    panels = {p.protocol: p.panel for p in model.protocols}
+    rows = []
+    for metric, label in TEMPLATE_METRICS.items():
+        cells = []
+        for name in spread.templates:
+            panel = panels.get(name)
+            est = panel.metrics[metric] if panel is not None else None
+            cells.append(estimate(est, ".3f", panel.n) if name == spread.protocol and panel is not None else num(est.value if est else None))
+        rows.append({"metric": label, "cells": cells, "spread": num(spread.spread[metric]), "width": num(spread.interval_width[metric])})
+    return {"model": model.label, "protocol": spread.protocol, "templates": spread.templates,
+            "n": [spread.n[name] for name in spread.templates],
+            "copies": [pct(spread.example_copies[name]) for name in spread.templates], "rows": rows}
 
 
 def _paired_row(c) -> dict:

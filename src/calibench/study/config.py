@@ -12,6 +12,9 @@ n_total = 300
 temperature = 0.0
 repetitions = 1
 
+[elicit]
+templates = ["plain", "few-shot", "rephrased"]   # optional: prompt-robustness variants
+
 [[models]]
 name = "smollm2-135m"      # a ladder name or a .gguf path: runs on the embedded engine
 
@@ -34,7 +37,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from calibench.elicit.protocols import BACKENDS, DEFAULT_PROTOCOLS, PROTOCOLS, available, load_protocol
+from calibench.elicit.protocols import BACKENDS, DEFAULT_PROTOCOLS, PROTOCOLS, TEMPLATES, available, get_protocol, load_protocol
+from calibench.elicit.protocols.templates import split_name
 from calibench.errors import CalibenchError
 
 
@@ -176,6 +180,23 @@ class SamplingConfig(_Strict):
         return v
 
 
+class ElicitConfig(_Strict):
+    # prompt templates (calibench.elicit.protocols.templates): each protocol that comes in them is
+    # also asked in every template named here beside "plain" (as "<protocol>@<template>"); the
+    # others are asked plain
+    templates: list[str] = Field(default_factory=lambda: ["plain"])
+
+    @field_validator("templates")
+    @classmethod
+    def _known_templates(cls, v: list[str]) -> list[str]:
+        unknown = [t for t in v if t not in TEMPLATES]
+        if unknown:
+            raise ValueError(f"unknown template(s) {', '.join(unknown)}; known: {', '.join(TEMPLATES)}")
+        if not v:
+            raise ValueError("at least one template is needed (\"plain\": the protocols as they are)")
+        return list(dict.fromkeys(v))
+
+
 class MetricsConfig(_Strict):
     n_boot: int = Field(1000, ge=10)
     n_bins: int = Field(10, ge=1)
@@ -194,6 +215,7 @@ class StudyConfig(_Strict):
     models: list[ModelConfig] = Field(min_length=1)
     data: DataConfig = Field(default_factory=DataConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    elicit: ElicitConfig = Field(default_factory=ElicitConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     # failed requests a model may have in one sitting before the run stops (what was stored
     # stays; a rerun asks the failed ones again): a count when 1 or more, else a share of the
@@ -230,7 +252,14 @@ class StudyConfig(_Strict):
         if v is None:
             return v
         known = available()
-        unknown = [p for p in v if p not in known]
+        unknown = []
+        for name in v:
+            try:
+                get_protocol(name)  # registers a template of a known protocol ("stated@few-shot")
+            except CalibenchError as exc:
+                if "@" in name and split_name(name)[0] in known:
+                    raise ValueError(str(exc)) from None
+                unknown.append(name)
         if unknown:
             close = [m for p in unknown for m in difflib.get_close_matches(p, known, n=1)]
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -251,12 +280,36 @@ class StudyConfig(_Strict):
     def _supported_protocols(self) -> StudyConfig:
         if self.protocols is None:
             self.protocols = [p for p in DEFAULT_PROTOCOLS if not any(m.refusal(p) for m in self.models)]
+        self.protocols = self._in_templates(self.protocols)
         for model in self.models:
             for protocol in self.protocols:
                 refusal = model.refusal(protocol)
                 if refusal:
                     raise ValueError(refusal)
         return self
+
+    def _in_templates(self, names: list[str]) -> list[str]:
+        """Each protocol in every template of ``[elicit] templates`` it comes in (a protocol named in a
+        template already is kept as named; one that comes in none of them, plain)."""
+        templates = self.elicit.templates
+        if templates == ["plain"]:
+            return names
+        wanted = set(templates) - {"plain"}
+        offered = [n for n in names if "@" in n or set(PROTOCOLS[n].templates) & wanted]
+        if not offered:
+            with_templates = [n for n, p in PROTOCOLS.items() if len(p.templates) > 1 and "@" not in n]
+            raise ValueError(f"templates {', '.join(t for t in templates if t != 'plain')}: none of the protocols comes in "
+                             f"them (those that do: {', '.join(with_templates)})")
+        expanded = []
+        for name in names:
+            p = PROTOCOLS[name]
+            if "@" in name or len(p.templates) == 1:
+                expanded.append(name)
+                continue
+            for template in templates:
+                if template in p.templates:
+                    expanded.append(get_protocol(f"{name}@{template}" if template != "plain" else name).name)
+        return list(dict.fromkeys(expanded))
 
     @property
     def out_dir(self) -> Path:

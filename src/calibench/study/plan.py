@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from calibench.data.question import Question
 from calibench.elicit.protocols import BACKENDS, PROTOCOLS, Protocol, request_protocols
 from calibench.elicit.protocols.sampled import samples_of
+from calibench.elicit.protocols.templates import check_outside
 from calibench.elicit.readers import answer_letter
 from calibench.models.client import SamplingOptions
 from calibench.data import load_dataset, sample_study
@@ -160,11 +161,13 @@ def plan_requests(
     """The groups of one model, in the study's fixed order (question, option order, repetition).
 
     With ``sampling.consistency = k``, the first group of each question (original option order,
-    repetition 0) also sends k samples of each protocol that answers on its own
-    (:mod:`calibench.elicit.protocols.sampled`).
+    repetition 0) also sends k samples of each protocol that answers on its own, in its plain
+    template (:mod:`calibench.elicit.protocols.sampled`). A few-shot template's examples may not
+    be among ``questions`` (:func:`calibench.elicit.protocols.templates.check_outside`).
     """
     senders = tuple(request_protocols(protocols))
-    samples = tuple(s for name in protocols if PROTOCOLS[name].self_answering
+    check_outside(questions, senders)
+    samples = tuple(s for name in protocols if PROTOCOLS[name].self_answering and PROTOCOLS[name].template == "plain"
                     for s in samples_of(PROTOCOLS[name], sampling.consistency, sampling.consistency_temperature))
     groups = []
     for question in questions:
@@ -172,6 +175,8 @@ def plan_requests(
             shown = rotate(question, rotation)
             for repetition in range(sampling.repetitions):
                 sends = senders + samples if rotation == 0 and repetition == 0 else senders
+                # few-shot templates last: their prompts share no prefix with the others'
+                sends = tuple(sorted(sends, key=lambda p: p.template == "few-shot"))
                 groups.append(Group(model, model_sha256, question, shown, rotation, repetition, sends, sampling,
                                     constraint, backend, logprobs))
     return groups

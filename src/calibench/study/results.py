@@ -288,6 +288,17 @@ class SignalTable(_Model):
     left_out: dict[str, int]  # signals with fewer answers than MIN_N, and their n
 
 
+class TemplateSpread(_Model):
+    """A protocol asked in several templates (see :mod:`calibench.study.template_spread`)."""
+
+    protocol: str  # the plain protocol
+    templates: list[str]  # the protocols it was asked as, the plain one first
+    n: dict[str, int]  # complete-case answers per template
+    spread: dict[str, float | None]  # metric -> largest minus smallest value over the templates
+    interval_width: dict[str, float | None]  # metric -> the plain template's interval, high minus low
+    example_copies: dict[str, float | None]  # template -> share of stated confidences equal to a few-shot example's
+
+
 class ModelResult(_Model):
     name: str
     label: str
@@ -301,6 +312,7 @@ class ModelResult(_Model):
     protocols: list[ProtocolResult]
     signals: Signals | None = None
     signal_table: SignalTable | None = None
+    templates: list[TemplateSpread] = []
     timing: Timing | None = None
 
 

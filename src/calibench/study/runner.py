@@ -42,6 +42,7 @@ from calibench.study.failures import FailureGuard, failure_limit
 from calibench.study.items import build_items
 from calibench.study.plan import plan_model, study_sample
 from calibench.study.signal_table import signal_values
+from calibench.study.template_spread import template_spreads
 from calibench.study.progress import parse_text, progress_for
 from calibench.study.comparisons import comparisons
 from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, signals_scored, size_order, timing
@@ -287,6 +288,14 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
         items = items_by_model[run.config.display]
         # every signal's (confidence, correct) per answer, once for the sampled signals and the signal table
         values = signal_values(items, config.protocols, options={g.original.id: len(g.original.choices) for g in run.groups})
+        protocols = [
+            protocol_result(name, PROTOCOLS[name].sha256, [i for i in items if i["protocol"] == name],
+                            repetitions=config.sampling.repetitions, cfg=config.metrics,
+                            constraint=PROTOCOLS[name].constraint_used(constraint=run.config.json_constraint,
+                                                                       backend=run.config.server, logprobs=run.config.logprobs),
+                            reference=_answer_read(items, config.protocols) if PROTOCOLS[name].self_answering else None)
+            for name in config.protocols
+        ]
         models.append({
             "name": run.config.display,
             "label": run.config.display,
@@ -297,18 +306,12 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
             "parameters": run.parameters,
             "engine": run.engine,
             "constraint": run.config.json_constraint,
-            "protocols": [
-                protocol_result(name, PROTOCOLS[name].sha256, [i for i in items if i["protocol"] == name],
-                                repetitions=config.sampling.repetitions, cfg=config.metrics,
-                                constraint=PROTOCOLS[name].constraint_used(constraint=run.config.json_constraint,
-                                                                           backend=run.config.server, logprobs=run.config.logprobs),
-                                reference=_answer_read(items, config.protocols) if PROTOCOLS[name].self_answering else None)
-                for name in config.protocols
-            ],
+            "protocols": protocols,
             "signals": signals(items, config.protocols, repetitions=config.sampling.repetitions,
                                temperature=config.sampling.temperature, cfg=config.metrics, values=values,
                                samples=config.sampling.consistency, consistency_temperature=config.sampling.consistency_temperature),
             "signal_table": signals_scored(values, config.metrics),
+            "templates": template_spreads(protocols, items),
             "timing": timings[run.config.display],
         })
     provenance = Provenance(

@@ -47,6 +47,7 @@ from calibench.elicit.protocols.logprob import LOGPROB
 from calibench.elicit.protocols.p_true import P_TRUE, P_TRUE_QUESTION
 from calibench.elicit.protocols.p_true_samples import BRAINSTORM, P_TRUE_SAMPLES
 from calibench.elicit.protocols.stated import STATED, STATED_QUESTION
+from calibench.elicit.protocols.templates import SEPARATOR, TEMPLATES, split_name, with_template
 from calibench.elicit.protocols.top_k import TOP_K
 from calibench.elicit.protocols.verbalized import VERBALIZED
 from calibench.elicit.protocols.verbalized_json import VERBALIZED_JSON
@@ -72,6 +73,8 @@ def register(protocol: Protocol) -> Protocol:
         raise CalibenchError(f"protocol name {protocol.name!r} is taken; give yours another name")
     if "~" in protocol.name or ":" in protocol.name:
         raise CalibenchError(f"protocol name {protocol.name!r}: '~' and ':' are kept for samples and plugin specs")
+    if (SEPARATOR in protocol.name) != (protocol.template != "plain") or split_name(protocol.name)[1] != protocol.template:
+        raise CalibenchError(f"protocol name {protocol.name!r}: '{SEPARATOR}' is kept for templates (<protocol>{SEPARATOR}<template>)")
     if protocol.follows not in (None, "answer"):
         raise CalibenchError(f"protocol {protocol.name!r} follows {protocol.follows!r}: a protocol can follow only the answer read")
     unsent = [name for name in protocol.builds_on if name not in REQUESTS]
@@ -137,7 +140,11 @@ def available() -> dict[str, Protocol]:
 
 
 def get_protocol(name: str) -> Protocol:
+    """The protocol named ``name``; a template of a known one (``stated@few-shot``) is registered when first named."""
     protocols = available()
+    base, template = split_name(name)
+    if name not in protocols and base in protocols and SEPARATOR in name:
+        return register(with_template(protocols[base], template))
     if name not in protocols:
         raise CalibenchError(f"unknown protocol {name!r}; known: {', '.join(protocols)}")
     return protocols[name]
@@ -167,6 +174,6 @@ def request_protocols(protocols) -> list[Protocol]:
 __all__ = [
     "ANSWER", "ANSWER_INSTRUCTION", "ANSWER_PREFILL", "BACKENDS", "BUILT_IN", "CONFIDENCE_PREFILL", "CONSTRAINTS",
     "DEFAULT_PROTOCOLS", "ENTRY_POINT_GROUP", "NUMBER_GRAMMAR", "PROTOCOLS", "P_TRUE_QUESTION", "READINGS",
-    "REQUESTS", "STATED_QUESTION", "SYSTEM_PROMPT", "TOP_LOGPROBS", "Backend", "Protocol", "available", "get_protocol",
-    "grammar", "load_protocol", "register", "request_protocols", "schema", "self_answering",
+    "REQUESTS", "STATED_QUESTION", "SYSTEM_PROMPT", "TEMPLATES", "TOP_LOGPROBS", "Backend", "Protocol", "available",
+    "get_protocol", "grammar", "load_protocol", "register", "request_protocols", "schema", "self_answering",
 ]

@@ -87,6 +87,12 @@ class Protocol:
     cites: str = ""
     # other requests whose replies its messages are built from (besides the answer read it follows)
     builds_on: tuple[str, ...] = ()
+    # prompt templates (calibench.elicit.protocols.templates): which one this is; its own request
+    # in other words (the "rephrased" template); a worked example's reply, a format string with
+    # {letter} and {confidence} (the "few-shot" template)
+    template: str = "plain"
+    rephrasing: str = ""
+    example: str = ""
 
     def __post_init__(self) -> None:
         if self.reads not in READINGS and type(self).read is Protocol.read:
@@ -97,6 +103,16 @@ class Protocol:
     def self_answering(self) -> bool:
         """Whether it fixes its own letter (one request asking for answer and confidence together)."""
         return self.sends and self.follows is None and self.name != "answer"
+
+    @property
+    def templates(self) -> tuple[str, ...]:
+        """The prompt templates it comes in (:mod:`calibench.elicit.protocols.templates`)."""
+        return ("plain",) + (("few-shot",) if self.example else ()) + (("rephrased",) if self.rephrasing else ())
+
+    @property
+    def plain_name(self) -> str:
+        """The name of the protocol this is a template of (its own name for the plain one)."""
+        return self.name.partition("@")[0]
 
     @property
     def label(self) -> str:
@@ -151,6 +167,12 @@ class Protocol:
         }
         if self.builds_on:
             spec["builds_on"] = list(self.builds_on)
+        if self.template != "plain":
+            spec["template"] = self.template
+        if self.template == "few-shot":
+            from calibench.elicit.protocols.templates import examples_spec
+
+            spec["example"], spec["examples"] = self.example, examples_spec()
         if not self.sends:  # reads another protocol's request: cite it too
             from calibench.elicit.protocols import REQUESTS
 
@@ -168,9 +190,7 @@ class Protocol:
                  earlier: dict | None = None) -> list[dict]:
         """The chat messages for one question; ``answer`` is the answer read's letter for a follow-up,
         ``earlier`` the stored replies of the requests in ``builds_on`` (None: not yet known, planning)."""
-        options = "\n".join(f"{letter}. {text}" for letter, text in zip(question.letters, question.choices))
-        first = [{"role": "system", "content": SYSTEM_PROMPT},
-                 {"role": "user", "content": f"{question.question}\n{options}\n\n{self.instruction}"}]
+        first = [{"role": "system", "content": SYSTEM_PROMPT}, *self._worked_examples(backend), self._ask(question)]
         prefill = BACKENDS[backend].prefill
         if self.name == "answer":
             return first + ([{"role": "assistant", "content": ANSWER_PREFILL}] if prefill and logprobs else [])
@@ -182,6 +202,30 @@ class Protocol:
         if self.constrained == "number" and BACKENDS[backend].grammar:
             turn.append({"role": "assistant", "content": CONFIDENCE_PREFILL})
         return turn
+
+    def _ask(self, question: Question) -> dict:
+        options = "\n".join(f"{letter}. {text}" for letter, text in zip(question.letters, question.choices))
+        return {"role": "user", "content": f"{question.question}\n{options}\n\n{self.instruction}"}
+
+    def _worked_examples(self, backend: str) -> list[dict]:
+        """The few-shot template's worked examples: each a whole conversation in this protocol's format
+        (a number-constrained reply as the JSON object a server without grammars is asked for)."""
+        if self.template != "few-shot":
+            return []
+        from calibench.elicit.protocols.templates import EXAMPLES, example_questions
+
+        turns = []
+        for question, (_, letter, confidence) in zip(example_questions(), EXAMPLES):
+            text = self.example.format(letter=letter, confidence=confidence)
+            if self.constrained == "number" and not BACKENDS[backend].grammar:
+                text = json.dumps({"confidence": confidence})
+            reply = {"role": "assistant", "content": text}
+            if self.follows:  # the answer, then the follow-up and its reply, as in the protocol's own conversation
+                turns += [self._ask(question), {"role": "assistant", "content": f"{ANSWER_PREFILL} {letter}"},
+                          {"role": "user", "content": self.follow_up}, reply]
+            else:
+                turns += [self._ask(question), reply]
+        return turns
 
     def options(
         self, question: Question, *, temperature: float, seed: int | None, top_p: float | None = None,

@@ -13,4 +13,7 @@ from calibench.elicit.protocols.base import Protocol
 VERBALIZED_JSON = Protocol(name="verbalized-json", version=3, reads="json", request="verbalized-json", max_tokens=40,
                            constrained="json",
                            instruction="Give the letter of your answer and your confidence (0-100%) that it is correct, in JSON.",
+                           rephrasing="Which option is right, and how sure are you? Reply in JSON with the letter you choose "
+                                      "and the probability (0-100%) that it is right.",
+                           example='{{"answer": "{letter}", "confidence": {confidence}}}',
                            summary="one reply constrained to {\"answer\": <letter>, \"confidence\": <number>}")
