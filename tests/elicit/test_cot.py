@@ -5,7 +5,7 @@ import pytest
 from calibench.data.question import Question
 from calibench.elicit.parser import AMBIGUOUS, LENIENT, NO_ANSWER, OK, TRUNCATED
 from calibench.elicit.protocols import PROTOCOLS
-from calibench.elicit.protocols.cot import read_final_answer
+from calibench.elicit.protocols.cot import CONCLUSION, MAX_TOKENS, read_final_answer
 
 Q = Question(id="q1", question="Who was the 16th US president?", choices=("George Washington", "Abraham Lincoln", "Ulysses S. Grant", "4"),
              answer="B", subject="history", category="Humanities", dataset="t")
@@ -55,8 +55,44 @@ def test_option_text_that_matches_no_option_or_several_is_not_read():
 
 def test_its_request_budgets_the_reasoning():
     options = PROTOCOLS["cot"].options(Q, temperature=0.0, seed=0, backend="llama.cpp")
-    assert options.max_tokens == 256 and options.response_format is None and PROTOCOLS["cot"].self_answering
+    assert options.max_tokens == MAX_TOKENS == 128 and options.response_format is None and PROTOCOLS["cot"].self_answering
     assert "step by step" in PROTOCOLS["cot"].messages(Q)[-1]["content"]
+
+
+def _reply(text, finish="stop"):
+    return {"choices": [{"message": {"content": text}, "finish_reason": finish}]}
+
+
+def test_a_cut_reasoning_is_concluded_with_the_final_statement_opened_after_it():
+    cut, done = _reply("Lincoln led the Union. So the", "length"), _reply("He led the Union.\nAnswer: B\nConfidence: 90%")
+    assert CONCLUSION.ready(Q, {"cot": cut})
+    assert not CONCLUSION.ready(Q, {"cot": done}) and not CONCLUSION.ready(Q, {"cot": None})
+    # cut inside its final statement: read as it is (truncated), nothing to conclude
+    assert not CONCLUSION.ready(Q, {"cot": _reply("So.\nAnswer: B\nConfidence: 9", "length")})
+    messages = CONCLUSION.messages(Q, earlier={"cot": cut})
+    assert messages[:-1] == PROTOCOLS["cot"].messages(Q)
+    assert messages[-1] == {"role": "assistant", "content": "Lincoln led the Union. So the\n\nAnswer:"}
+    assert CONCLUSION.options(Q, temperature=0.0, seed=0).max_tokens == 16
+    # a server that continues no assistant message is asked in a further turn
+    plain = CONCLUSION.messages(Q, earlier={"cot": cut}, backend="openai")
+    assert plain[-2] == {"role": "assistant", "content": "Lincoln led the Union. So the"} and "Answer: <letter>" in plain[-1]["content"]
+    vllm = CONCLUSION.options(Q, temperature=0.0, seed=0, backend="vllm")
+    assert vllm.extra["continue_final_message"] is True
+
+
+def test_the_conclusion_is_read_with_the_reasoning_as_one_reply():
+    cot = PROTOCOLS["cot"]
+    cut = cot.read(_reply("Lincoln led the Union. So the", "length"), Q)
+    assert cut.parsed.status == TRUNCATED
+    read = cot.concluded(cut, CONCLUSION.read(_reply(" B\nConfidence: 80%"), Q), Q)
+    assert (read.parsed.letter, read.parsed.confidence, read.parsed.status) == ("B", 0.8, OK)
+    assert read.parsed.rule.startswith("cot-forced:")
+    assert read.text == "Lincoln led the Union. So the\n\nAnswer: B\nConfidence: 80%"
+    # asked in a further turn, the conclusion states the answer itself
+    turn = cot.concluded(cut, CONCLUSION.read(_reply("Answer: C\nConfidence: 30%"), Q), Q)
+    assert (turn.parsed.letter, turn.parsed.confidence) == ("C", 0.3)
+    # a conclusion that itself runs out is truncated, not read
+    assert cot.concluded(cut, CONCLUSION.read(_reply(" B\nConfid", "length"), Q), Q).parsed.letter is None
 
 
 def test_a_long_adversarial_reply_is_read_quickly():
@@ -66,3 +102,38 @@ def test_a_long_adversarial_reply_is_read_quickly():
     start = time.perf_counter()
     read(text)
     assert time.perf_counter() - start < 0.5
+
+
+def test_a_study_concludes_only_the_cut_replies(fault_server, tmp_path):
+    import json
+
+    from calibench.cli import main
+    from calibench.elicit.protocols.cot import CONCLUDE
+    from calibench.study import load_run
+
+    cut_questions = set()
+
+    def reply(body):
+        last = body["messages"][-1]["content"]
+        if last == CONCLUDE:
+            return ("ok", "Answer: B\nConfidence: 65%")
+        if len(cut_questions) < 3 and last not in cut_questions:  # the first three questions run out of budget
+            cut_questions.add(last)
+        if last in cut_questions:
+            choice = {"index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": "Let me think about A and C"}}
+            return ("raw", json.dumps({"id": "x", "object": "chat.completion", "choices": [choice], "usage": {}}).encode())
+        return ("ok", "A is wrong.\nAnswer: C\nConfidence: 90%")
+
+    fault_server.default = reply
+    study = tmp_path / "s.toml"
+    study.write_text(f'name = "c"\nout = "{tmp_path / "run"}"\nprotocols = ["cot"]\n[data]\nlimit = 8\n'
+                     f'[[models]]\nname = "m"\nendpoints = [{{ base_url = "{fault_server.base_url}" }}]\n')
+    assert main(["run", str(study), "--quiet"]) == 0
+    asked = [r["body"]["messages"][-1]["content"] for r in fault_server.requests]
+    assert asked.count(CONCLUDE) == 3 and len(asked) == 11  # 8 reasonings, 3 conclusions
+    assert all(r["body"]["max_tokens"] == 16 for r in fault_server.requests if r["body"]["messages"][-1]["content"] == CONCLUDE)
+    items = [i for i in load_run(tmp_path / "run").items if i["protocol"] == "cot"]
+    forced = [i for i in items if i["rule"].startswith("cot-forced:")]
+    assert len(forced) == 3 and all(i["letter"] == "B" and i["confidence"] == 0.65 and i["status"] == "ok" for i in forced)
+    assert forced[0]["raw_text"] == "Let me think about A and C\n\nAnswer: B\nConfidence: 65%"
+    assert sorted((i["letter"], i["confidence"]) for i in items if i not in forced) == [("C", 0.9)] * 5

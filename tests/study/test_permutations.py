@@ -36,3 +36,19 @@ def test_a_model_that_always_says_b_is_caught_by_the_permutations(fault_server, 
     # over the four orders each question is right exactly once: debiased accuracy 1/4
     assert perm.debiased_accuracy == pytest.approx(0.25)
     assert proto.positions.answers["B"] == 1.0 and proto.positions.tv_distance == pytest.approx(0.75)
+
+
+def test_only_the_permuted_protocols_are_asked_in_the_other_orders(fault_server, tmp_path):
+    fault_server.default = ("ok", "Answer: B\nConfidence: 90%")
+    cfg = parse_config({"name": "perm", "out": str(tmp_path / "run"), "protocols": ["verbalized", "verbalized-json"],
+                        "data": {"limit": 3, "permutations": 2, "permuted_protocols": ["verbalized"]},
+                        "metrics": {"n_boot": 50}, "models": [{"name": "m", "endpoints": [{"base_url": fault_server.base_url}]}]})
+    run = load_run(run_study(cfg, show_progress=False))
+    assert len(fault_server.requests) == 3 * 2 + 3  # verbalized in both orders, verbalized-json in the first
+    rows = {(i["protocol"], i["rotation"]) for i in run.items}
+    assert rows == {("verbalized", 0), ("verbalized", 1), ("verbalized-json", 0)} and len(run.items) == 9
+    assert all(i["status"] != "failed" for i in run.items)
+    by = {p.protocol: p for p in run.results.models[0].protocols}
+    assert by["verbalized"].permutations is not None and by["verbalized-json"].permutations is None
+    with pytest.raises(Exception, match="data.permuted_protocols: stated is not among the study's protocols"):
+        parse_config({"models": [{"name": "m"}], "protocols": ["verbalized"], "data": {"permuted_protocols": ["stated"]}})

@@ -89,3 +89,18 @@ def test_samples_with_permutations_and_repetitions_and_in_the_signal_table(fault
     signals = {r.signal for r in table.rows}
     assert {"verbalized", "verbalized~agreement", "verbalized~entropy", "verbalized~avg-conf"} <= signals | set(table.left_out)
     assert table.n <= 30  # the sampled signals exist only for (question, order 0, repetition 0)
+
+
+def test_only_the_named_protocols_are_sampled(fault_server, tmp_path):
+    fault_server.default = ("ok", "Answer: B\nConfidence: 80%")
+    study = tmp_path / "s.toml"
+    study.write_text(f'name = "c"\nout = "{tmp_path / "run"}"\nprotocols = ["verbalized", "top-k"]\n[data]\nlimit = 2\n'
+                     f'[sampling]\nconsistency = 5\nconsistency_protocols = ["verbalized"]\n'
+                     f'[[models]]\nname = "m"\nendpoints = [{{ base_url = "{fault_server.base_url}" }}]\n')
+    assert main(["run", str(study), "--quiet"]) == 0
+    run = load_run(tmp_path / "run")
+    assert {i["protocol"] for i in run.items} == {"verbalized", "top-k", "verbalized~sample"}
+    assert {s.protocol for s in run.results.models[0].signals.sampled} == {"verbalized"}
+    with pytest.raises(CalibenchError, match="consistency_protocols: stated is not one of the study's protocols that answer on their own"):
+        parse_config({"models": [{"name": "m"}], "protocols": ["stated", "verbalized"],
+                      "sampling": {"consistency": 5, "consistency_protocols": ["stated"]}})

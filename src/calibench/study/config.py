@@ -150,6 +150,8 @@ class DataConfig(_Strict):
     limit: int | None = Field(None, ge=1)
     # ask each question in k option orders (cyclic rotations; 1: as written)
     permutations: int = Field(1, ge=1, le=10)
+    # the protocols asked in the other orders too; unset: every protocol of the study
+    permuted_protocols: list[str] | None = None
 
     @field_validator("n_total")
     @classmethod
@@ -171,6 +173,8 @@ class SamplingConfig(_Strict):
     # consistency_temperature (calibench.elicit.protocols.sampled); 0: none
     consistency: int = Field(0, ge=0, le=100)
     consistency_temperature: float = Field(0.7, gt=0.0, le=2.0)
+    # the protocols sampled; unset: every protocol of the study that answers on its own, plain
+    consistency_protocols: list[str] | None = None
 
     @field_validator("consistency")
     @classmethod
@@ -281,6 +285,17 @@ class StudyConfig(_Strict):
         if self.protocols is None:
             self.protocols = [p for p in DEFAULT_PROTOCOLS if not any(m.refusal(p) for m in self.models)]
         self.protocols = self._in_templates(self.protocols)
+        sampled = self.sampling.consistency_protocols
+        if sampled is not None:
+            wrong = [p for p in sampled if p not in self.protocols or not PROTOCOLS[p].self_answering or PROTOCOLS[p].template != "plain"]
+            if wrong:
+                can = [p for p in self.protocols if PROTOCOLS[p].self_answering and PROTOCOLS[p].template == "plain"]
+                raise ValueError(f"sampling.consistency_protocols: {', '.join(wrong)} is not one of the study's protocols that answer "
+                                 f"on their own ({', '.join(can) or 'none'})")
+        permuted = self.data.permuted_protocols
+        if permuted is not None and [p for p in permuted if p not in self.protocols]:
+            raise ValueError(f"data.permuted_protocols: {', '.join(p for p in permuted if p not in self.protocols)} is not among "
+                             f"the study's protocols ({', '.join(self.protocols)})")
         for model in self.models:
             for protocol in self.protocols:
                 refusal = model.refusal(protocol)

@@ -9,7 +9,8 @@ question's original labelling; ``shown_letter`` and ``shown_answer`` are what th
 under its option order (``rotation``). A protocol that follows the answer read (``stated``,
 ``p-true``) takes its letter from it (``answer_source`` says how it was read). A request
 that failed for good is a row with status ``failed`` and its error, so the counts always
-add up; a follow-up whose answer read failed is ``failed`` too, and one whose answer read
+add up; a reply the budget cut and a later request concluded (``cot``) is read with its
+conclusion, as one reply; a follow-up whose answer read failed is ``failed`` too, and one whose answer read
 found no letter takes the answer read's status. Samples for sampling consistency are rows of
 protocol ``<protocol>~sample`` (and ``answer~brainstorm`` for ``p-true-samples``), ``sample``
 their index (None on every other row); no metric but the sampled signals reads them.
@@ -40,7 +41,10 @@ def build_items(store: Store, model: str, groups: list[Group], protocols: list[s
         sent = group.walk(stored)  # each stored response read once
         readings = {name: request.protocol.read(found.response, group.question, prefilled=group.prefilled)
                     for name, (request, found) in sent.items() if found is not None and found.ok}
+        asked = {p.name for p in group.senders}
         for name in protocols:
+            if PROTOCOLS[name].request not in asked:  # not asked in this option order
+                continue
             row, parsed = _item(model, PROTOCOLS[name], group, sent, readings)
             rows.append(row)
             readings_of.append(parsed)
@@ -87,6 +91,11 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
     if found is None or not found.ok:
         return {**row, **blank, "key": request.key if request else None, "status": FAILED, "error": _error(sent.get(protocol.request))}, None
     reading = readings[protocol.request]
+    if protocol.conclusion in sent:  # the budget cut the reply, and a conclusion was asked after it
+        concluding, concluded = sent[protocol.conclusion]
+        if concluded is None or not concluded.ok:
+            return {**row, **blank, "key": concluding.key, "status": FAILED, "error": _error(sent[protocol.conclusion])}, None
+        reading = protocol.concluded(reading, readings[protocol.conclusion], group.question)
     parsed = reading.parsed
     source = None
     if first is not None:

@@ -157,24 +157,30 @@ def plan_requests(
     backend: str = "llama.cpp",
     logprobs: bool = True,
     permutations: int = 1,
+    permuted: list[str] | None = None,
 ) -> list[Group]:
     """The groups of one model, in the study's fixed order (question, option order, repetition).
 
     With ``sampling.consistency = k``, the first group of each question (original option order,
-    repetition 0) also sends k samples of each protocol that answers on its own, in its plain
-    template (:mod:`calibench.elicit.protocols.sampled`). A few-shot template's examples may not
+    repetition 0) also sends k samples of each protocol in ``sampling.consistency_protocols``
+    (unset: each that answers on its own, in its plain template;
+    :mod:`calibench.elicit.protocols.sampled`). The other option orders ask only the
+    ``permuted`` protocols (None: all of them). A few-shot template's examples may not
     be among ``questions`` (:func:`calibench.elicit.protocols.templates.check_outside`).
     """
     senders = tuple(request_protocols(protocols))
+    rotated = tuple(request_protocols(permuted)) if permuted is not None else senders
     check_outside(questions, senders)
-    samples = tuple(s for name in protocols if PROTOCOLS[name].self_answering and PROTOCOLS[name].template == "plain"
-                    for s in samples_of(PROTOCOLS[name], sampling.consistency, sampling.consistency_temperature))
+    sampled = sampling.consistency_protocols
+    if sampled is None:
+        sampled = [name for name in protocols if PROTOCOLS[name].self_answering and PROTOCOLS[name].template == "plain"]
+    samples = tuple(s for name in sampled for s in samples_of(PROTOCOLS[name], sampling.consistency, sampling.consistency_temperature))
     groups = []
     for question in questions:
         for rotation in range(min(permutations, len(question.choices))):
             shown = rotate(question, rotation)
             for repetition in range(sampling.repetitions):
-                sends = senders + samples if rotation == 0 and repetition == 0 else senders
+                sends = (senders + samples if repetition == 0 else senders) if rotation == 0 else rotated
                 # few-shot templates last: their prompts share no prefix with the others'
                 sends = tuple(sorted(sends, key=lambda p: p.template == "few-shot"))
                 groups.append(Group(model, model_sha256, question, shown, rotation, repetition, sends, sampling,
@@ -192,4 +198,4 @@ def plan_model(cfg: ModelConfig, config: StudyConfig, questions: list[Question],
     """The groups one model of a study asks for ``questions`` (see :func:`plan_requests`)."""
     return plan_requests(model=cfg.display, model_sha256=model_sha256, questions=questions, protocols=config.protocols,
                          sampling=config.sampling, constraint=cfg.json_constraint, backend=cfg.server,
-                         logprobs=cfg.logprobs, permutations=config.data.permutations)
+                         logprobs=cfg.logprobs, permutations=config.data.permutations, permuted=config.data.permuted_protocols)

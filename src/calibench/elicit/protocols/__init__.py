@@ -41,7 +41,7 @@ from calibench.elicit.protocols.base import (
     grammar,
     schema,
 )
-from calibench.elicit.protocols.cot import COT
+from calibench.elicit.protocols.cot import CONCLUSION, COT
 from calibench.elicit.protocols.linguistic import LINGUISTIC
 from calibench.elicit.protocols.logprob import LOGPROB
 from calibench.elicit.protocols.p_true import P_TRUE, P_TRUE_QUESTION
@@ -58,7 +58,7 @@ ENTRY_POINT_GROUP = "calibench.protocols"
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (STATED, LOGPROB, P_TRUE, VERBALIZED, VERBALIZED_JSON, TOP_K, COT, LINGUISTIC, P_TRUE_SAMPLES)}
 # what is sent: the answer read, and every protocol that sends its own request
 REQUESTS: dict[str, Protocol] = {"answer": ANSWER, **{name: p for name, p in PROTOCOLS.items() if p.sends},
-                                  **{b.name: b for b in BRAINSTORM}}
+                                  **{b.name: b for b in BRAINSTORM}, CONCLUSION.name: CONCLUSION}
 DEFAULT_PROTOCOLS = ("stated", "logprob", "p-true", "verbalized", "verbalized-json")
 BUILT_IN = tuple(PROTOCOLS)
 _entry_points_loaded = False
@@ -166,6 +166,8 @@ def request_protocols(protocols) -> list[Protocol]:
         if p.follows:
             wanted.add(p.follows)
         wanted.update(p.builds_on)
+        if p.conclusion:
+            wanted.add(p.conclusion)
     sent = [p for name, p in REQUESTS.items() if name in wanted]
     # stable: the built-ins keep their order, and a protocol that builds on others comes after them
     return sorted(sent, key=lambda p: (p.name != "answer", bool(p.builds_on), p.follows is None))

@@ -93,6 +93,9 @@ class Protocol:
     template: str = "plain"
     rephrasing: str = ""
     example: str = ""
+    # a request that concludes its reply when the budget cut it (builds on this one's reply;
+    # its reading replaces this one's through concluded()): cot's forced final statement
+    conclusion: str | None = None
 
     def __post_init__(self) -> None:
         if self.reads not in READINGS and type(self).read is Protocol.read:
@@ -137,6 +140,10 @@ class Protocol:
     def ready(self, question: Question, earlier: dict) -> bool:
         """Whether to ask, given the stored replies of the requests in ``builds_on`` (None where one failed)."""
         return True
+
+    def concluded(self, reading: Reading, conclusion: Reading, question: Question) -> Reading:
+        """What this protocol's reply says once its ``conclusion`` request concluded it: by default the conclusion's reading."""
+        return conclusion
 
     def read(self, response: dict, question: Question, *, prefilled: bool = True) -> Reading:
         """What one stored response says under this protocol (see :func:`calibench.elicit.readers.read_response`)."""

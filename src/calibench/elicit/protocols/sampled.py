@@ -79,5 +79,6 @@ def sample_seed(seed: int | None, label: str, index: int) -> int:
 def samples_of(base: Protocol, k: int, temperature: float, *, suffix: str = SUFFIX, own_letter: bool = False) -> list[Sampled]:
     """The ``k`` sampled requests of ``base`` (each sends its own request, named ``base.name + suffix + index``)."""
     shared = {f.name: getattr(base, f.name) for f in fields(Protocol)}
-    return [Sampled(**{**shared, "name": f"{base.name}{suffix}{j}", "request": f"{base.name}{suffix}{j}", "follows": None},
+    # a sample is read as it came back: no conclusion is asked for it
+    return [Sampled(**{**shared, "name": f"{base.name}{suffix}{j}", "request": f"{base.name}{suffix}{j}", "follows": None, "conclusion": None},
                     base=base, index=j, temperature=temperature, suffix=suffix, own_letter=own_letter) for j in range(k)]
