@@ -38,9 +38,10 @@ test: $(STAMP)
 study: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder.toml
 
-# The extended study: the same with P(True) and the reference study's free-text and JSON
-# protocols, whose effect on the answers is measured against the answer read (about 35 minutes
-# by the per-request costs in docs/performance.md).
+# The extended study: every confidence signal on the same 300 questions and models, with
+# templates of stated, sampling consistency of verbalized and a second option order for the
+# answer read (examples/offline-ladder-extended.toml). Long on 2 cores: about 2.8 hours by the
+# per-request costs of a 10-question pilot (docs/performance.md). Resumable.
 study-extended: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder-extended.toml
 

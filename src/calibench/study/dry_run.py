@@ -25,6 +25,7 @@ from calibench.study.store import Store
 class ModelPlan:
     model: str
     questions: int
+    asks: int  # groups: a question in one option order and repetition
     requests: dict[str, int]  # by the protocol that sends them
     prompt_tokens: int
     max_generated_tokens: int
@@ -36,7 +37,8 @@ class ModelPlan:
         by = ", ".join(f"{name} {n}" for name, n in self.requests.items())
         time = "time not estimated (no rate limit set and no earlier sitting)" if self.minutes is None else \
             f"about {self.minutes:.0f} min at {self.basis}"
-        return (f"{self.model}: {self.questions} questions, {sent} requests ({by}), ~{self.prompt_tokens:,} prompt tokens, "
+        asks = f" ({self.asks} asks in all orders and repetitions)" if self.asks != self.questions else ""
+        return (f"{self.model}: {self.questions} questions{asks}, {sent} requests ({by}), ~{self.prompt_tokens:,} prompt tokens, "
                 f"at most {self.max_generated_tokens:,} generated; {time}")
 
 
@@ -75,7 +77,7 @@ def model_plan(cfg: ModelConfig, config: StudyConfig, groups: list) -> ModelPlan
             prompt += tokens[0]
             generated += tokens[1]
     minutes, basis = _minutes(cfg, sum(requests.values()), prompt + generated, config)
-    return ModelPlan(cfg.display, len(groups), requests, prompt, generated, minutes, basis)
+    return ModelPlan(cfg.display, len({g.original.id for g in groups}), len(groups), requests, prompt, generated, minutes, basis)
 
 
 def request_tokens(request) -> tuple[int, int]:
