@@ -7,7 +7,7 @@ the time gave, so that the odd replies are over-represented) and seeded:
 1. ``study``: 420 replies of the published v1 study (docs/study), ``verbalized`` and
    ``verbalized-json``, labelled before the v3 parser was written;
 2. ``v3``: replies of the default study re-run with the v3 protocols (``make study-extended``, then
-   ``runs/offline-ladder-extended/items.jsonl``), ``verbalized``, ``verbalized-json`` and ``stated``,
+   ``runs/offline-ladder-extended-v3/items.jsonl``), ``verbalized``, ``verbalized-json`` and ``stated``,
    labelled after the v3 parser was written but without seeing its readings: a check of
    it on replies it was not tuned on. Its strata are the statuses of the parser at commit
    131120f, which later parser changes move, so a redraw picks other replies than the
@@ -36,8 +36,8 @@ MAX_TOKENS = {"verbalized": 24, "verbalized-json": 40}
 # rows per model: (source file, protocol, how many)
 PLAN = [("docs/study/items.jsonl", "verbalized", 95), ("docs/study/items.jsonl", "verbalized-json", 30),
         ("docs/study/sampled/items.jsonl", "verbalized-json", 15)]
-PLAN_V3 = [("runs/offline-ladder-extended/items.jsonl", "verbalized", 30), ("runs/offline-ladder-extended/items.jsonl", "verbalized-json", 10),
-           ("runs/offline-ladder-extended/items.jsonl", "stated", 10)]
+PLAN_V3 = [("runs/offline-ladder-extended-v3/items.jsonl", "verbalized", 30), ("runs/offline-ladder-extended-v3/items.jsonl", "verbalized-json", 10),
+           ("runs/offline-ladder-extended-v3/items.jsonl", "stated", 10)]
 
 
 def _draw(rows: list[dict], k: int, rng: random.Random) -> list[dict]:

@@ -1,7 +1,7 @@
 """Progress of a run: a live bar on a terminal, plain lines in a log.
 
-Both count questions (a question with its protocols, option orders and repetitions is one
-unit) and show each protocol's share of replies read. :func:`progress_for` picks the bar when
+Both count a model's groups of requests, shown as questions: a question with its protocols is
+one unit in each option order and repetition it is asked in, and show each protocol's share of replies read. :func:`progress_for` picks the bar when
 the console is a terminal and :class:`LogProgress` otherwise: a line every ``interval``
 seconds and one when a model is done, so that a run piped to a file says what it is doing,
 with the model's ETA and one for the whole study (the later models at their endpoints' limits
