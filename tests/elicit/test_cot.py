@@ -73,6 +73,7 @@ def test_a_cut_reasoning_is_concluded_with_the_final_statement_opened_after_it()
     assert messages[:-1] == PROTOCOLS["cot"].messages(Q)
     assert messages[-1] == {"role": "assistant", "content": "Lincoln led the Union. So the\n\nAnswer:"}
     assert CONCLUSION.options(Q, temperature=0.0, seed=0).max_tokens == 16
+    assert CONCLUSION.options(Q, temperature=0.0, seed=0, max_tokens=512).max_tokens == 16  # a study's budget is for reasoning
     # a server that continues no assistant message is asked in a further turn
     plain = CONCLUSION.messages(Q, earlier={"cot": cut}, backend="openai")
     assert plain[-2] == {"role": "assistant", "content": "Lincoln led the Union. So the"} and "Answer: <letter>" in plain[-1]["content"]
@@ -88,9 +89,14 @@ def test_the_conclusion_is_read_with_the_reasoning_as_one_reply():
     assert (read.parsed.letter, read.parsed.confidence, read.parsed.status) == ("B", 0.8, OK)
     assert read.parsed.rule.startswith("cot-forced:")
     assert read.text == "Lincoln led the Union. So the\n\nAnswer: B\nConfidence: 80%"
-    # asked in a further turn, the conclusion states the answer itself
-    turn = cot.concluded(cut, CONCLUSION.read(_reply("Answer: C\nConfidence: 30%"), Q), Q)
-    assert (turn.parsed.letter, turn.parsed.confidence) == ("C", 0.3)
+    # asked in a further turn (no prefill on the server), the conclusion is read as it stands
+    turn = cot.concluded(cut, CONCLUSION.read(_reply("Answer: C\nConfidence: 30%"), Q), Q, backend="openai")
+    assert (turn.parsed.letter, turn.parsed.confidence) == ("C", 0.3) and turn.text.endswith("So the\n\nAnswer: C\nConfidence: 30%")
+    # ... and is not given an "Answer:" it never wrote
+    assert cot.concluded(cut, CONCLUSION.read(_reply("C\nConfidence: 30%"), Q), Q, backend="openai").parsed.letter is None
+    # after a prefill, a reply that states "Answer:" again is read from the prefilled statement on
+    again = cot.concluded(cut, CONCLUSION.read(_reply(" C\nConfidence: 70%\n\nAnswer: C"), Q), Q)
+    assert again.text.endswith("Answer: C\nConfidence: 70%\n\nAnswer: C")
     # a conclusion that itself runs out is truncated, not read
     assert cot.concluded(cut, CONCLUSION.read(_reply(" B\nConfid", "length"), Q), Q).parsed.letter is None
 
@@ -136,4 +142,6 @@ def test_a_study_concludes_only_the_cut_replies(fault_server, tmp_path):
     forced = [i for i in items if i["rule"].startswith("cot-forced:")]
     assert len(forced) == 3 and all(i["letter"] == "B" and i["confidence"] == 0.65 and i["status"] == "ok" for i in forced)
     assert forced[0]["raw_text"] == "Let me think about A and C\n\nAnswer: B\nConfidence: 65%"
+    assert all(i["concluded"] for i in forced) and not any(i["concluded"] for i in items if i not in forced)
+    assert load_run(tmp_path / "run").results.models[0].protocols[0].parse.concluded == 3
     assert sorted((i["letter"], i["confidence"]) for i in items if i not in forced) == [("C", 0.9)] * 5

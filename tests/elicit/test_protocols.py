@@ -21,6 +21,8 @@ def test_every_request_shares_the_question_as_prefix():
     for name, protocol in REQUESTS.items():
         messages = protocol.messages(Q, answer="C")
         assert messages[0] == {"role": "system", "content": SYSTEM_PROMPT}
+        if protocol.template == "few-shot":  # its worked examples come first (tests/elicit/test_templates.py)
+            continue
         assert messages[1]["content"].startswith(SHARED), name
     assert "confiden" not in SYSTEM_PROMPT.lower()  # the answer read is asked without a word of confidence
 
@@ -108,3 +110,21 @@ def test_constraint_defaults_to_the_schema_and_backend_to_the_engine():
     used = PROTOCOLS["stated"].constraint_used(constraint="json-schema", backend="llama.cpp", logprobs=True)
     assert used == "prefill+grammar-number"
     assert PROTOCOLS["logprob"].constraint_used(constraint="json-schema", backend="llama.cpp", logprobs=True) == "prefill"
+
+
+# the hashes of the protocols the published studies were asked with: every store key and
+# results.json cites them, so a change re-asks every stored reply (bump a version on purpose)
+PINNED = {
+    "stated": "ea595517220e7d0e50f58e6dac9d819c209e49f9aa19d143ea6e809e5e0eaa38",
+    "logprob": "a70213e48ea525cf6c9e824b7ea265189ee4df4ea08d7ebb8ecfcf1a256c8bdb",
+    "p-true": "5716254c7727c093d83f44d949117ab39bd8b1faefc4854fdd4cc47d8fd88b6b",
+    "verbalized": "5cfd10e3a5d9e8e194615eead52bb4ce3a94ecd9fc130108165866b189970e44",
+    "verbalized-json": "d6baab4fa3d6c7e687c71424f9cd253c535aca587937cfd899d87149fc1b382d",
+}
+
+
+def test_the_published_protocols_keep_their_hashes():
+    from calibench.elicit.protocols import ANSWER
+
+    assert {name: PROTOCOLS[name].sha256 for name in PINNED} == PINNED
+    assert ANSWER.sha256 == "b002ee4813baec5bd9a002707474544c8d28e14149d3578f6e6558c41f6a47a2"

@@ -22,6 +22,9 @@ def test_each_stated_protocol_comes_in_three_templates():
         get_protocol("p-true@few-shot")
     with pytest.raises(CalibenchError, match="unknown template 'fewshot'"):
         get_protocol("stated@fewshot")
+    for name in ("stated@plain", "stated@"):
+        with pytest.raises(CalibenchError, match="the plain template is the protocol itself; name it 'stated'"):
+            get_protocol(name)
     assert split_name("stated@few-shot") == ("stated", "few-shot") and split_name("stated") == ("stated", "plain")
 
 

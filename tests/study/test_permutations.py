@@ -52,3 +52,32 @@ def test_only_the_permuted_protocols_are_asked_in_the_other_orders(fault_server,
     assert by["verbalized"].permutations is not None and by["verbalized-json"].permutations is None
     with pytest.raises(Exception, match="data.permuted_protocols: stated is not among the study's protocols"):
         parse_config({"models": [{"name": "m"}], "protocols": ["verbalized"], "data": {"permuted_protocols": ["stated"]}})
+
+
+def test_a_protocol_reading_a_permuted_request_is_not_itemised_unless_permuted(fault_server, tmp_path):
+    fault_server.default = ("ok", " 70%")
+    cfg = parse_config({"name": "perm", "out": str(tmp_path / "run"), "protocols": ["stated", "logprob"],
+                        "data": {"limit": 2, "permutations": 2, "permuted_protocols": ["stated"]},
+                        "metrics": {"n_boot": 50}, "models": [{"name": "m", "backend": "llama.cpp",
+                                                               "endpoints": [{"base_url": fault_server.base_url}]}]})
+    run = load_run(run_study(cfg, show_progress=False))
+    assert sorted({(i["protocol"], i["rotation"]) for i in run.items}) == [("logprob", 0), ("stated", 0), ("stated", 1)]
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"data": {"permutations": 2, "permuted_protocols": []}}, "data.permuted_protocols: List should have at least 1 item"),
+    ({"sampling": {"consistency_protocols": ["verbalized"]}}, "consistency_protocols names protocols to sample, but consistency"),
+])
+def test_empty_or_idle_scopes_are_refused(settings, message):
+    with pytest.raises(Exception, match=message):
+        parse_config({"models": [{"name": "m"}], "protocols": ["verbalized"], **settings})
+
+
+def test_the_dry_run_counts_questions_apart_from_their_asks(fault_server, tmp_path, capsys):
+    from calibench.cli import main
+
+    study = tmp_path / "s.toml"
+    study.write_text(f'name = "p"\nout = "{tmp_path / "run"}"\nprotocols = ["verbalized"]\n[data]\nlimit = 3\npermutations = 2\n'
+                     f'[[models]]\nname = "m"\nendpoints = [{{ base_url = "{fault_server.base_url}" }}]\n')
+    assert main(["run", str(study), "--dry-run"]) == 0
+    assert "m: 3 questions (6 asks in all orders and repetitions), 6 requests (verbalized 6)" in capsys.readouterr().out

@@ -194,7 +194,8 @@ def _elicitation_row(model: str, proto) -> dict:
     return {
         "model": model,
         "protocol": proto.protocol,
-        "constraint": proto.constraint or "-",
+        "constraint": (proto.constraint or "-") + (f"; {proto.parse.concluded} of {proto.parse.n} concluded after the budget"
+                                                    if proto.parse.concluded else ""),
         "agreement": pct(v.agreement) if v else "-",
         "accuracy": f"{pct(v.accuracy)} vs {pct(v.reference_accuracy)}" if v else "-",
         "mcnemar": (f"{v.right_only_here}/{v.right_only_reference}, p={v.mcnemar_p:.2g}" + (" distorting" if v.distorting else "")) if v else "-",

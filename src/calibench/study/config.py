@@ -38,7 +38,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from calibench.elicit.protocols import BACKENDS, DEFAULT_PROTOCOLS, PROTOCOLS, TEMPLATES, available, get_protocol, load_protocol
-from calibench.elicit.protocols.templates import split_name
+from calibench.elicit.protocols.templates import SEPARATOR, split_name
 from calibench.errors import CalibenchError
 
 
@@ -151,7 +151,7 @@ class DataConfig(_Strict):
     # ask each question in k option orders (cyclic rotations; 1: as written)
     permutations: int = Field(1, ge=1, le=10)
     # the protocols asked in the other orders too; unset: every protocol of the study
-    permuted_protocols: list[str] | None = None
+    permuted_protocols: list[str] | None = Field(None, min_length=1)
 
     @field_validator("n_total")
     @classmethod
@@ -174,7 +174,13 @@ class SamplingConfig(_Strict):
     consistency: int = Field(0, ge=0, le=100)
     consistency_temperature: float = Field(0.7, gt=0.0, le=2.0)
     # the protocols sampled; unset: every protocol of the study that answers on its own, plain
-    consistency_protocols: list[str] | None = None
+    consistency_protocols: list[str] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _samples_named_and_taken(self) -> SamplingConfig:
+        if self.consistency_protocols is not None and not self.consistency:
+            raise ValueError("consistency_protocols names protocols to sample, but consistency (the number of samples) is 0")
+        return self
 
     @field_validator("consistency")
     @classmethod
@@ -261,7 +267,7 @@ class StudyConfig(_Strict):
             try:
                 get_protocol(name)  # registers a template of a known protocol ("stated@few-shot")
             except CalibenchError as exc:
-                if "@" in name and split_name(name)[0] in known:
+                if SEPARATOR in name and split_name(name)[0] in known:
                     raise ValueError(str(exc)) from None
                 unknown.append(name)
         if unknown:
@@ -310,15 +316,15 @@ class StudyConfig(_Strict):
         if templates == ["plain"]:
             return names
         wanted = set(templates) - {"plain"}
-        offered = [n for n in names if "@" in n or set(PROTOCOLS[n].templates) & wanted]
+        offered = [n for n in names if SEPARATOR in n or set(PROTOCOLS[n].templates) & wanted]
         if not offered:
-            with_templates = [n for n, p in PROTOCOLS.items() if len(p.templates) > 1 and "@" not in n]
+            with_templates = [n for n, p in PROTOCOLS.items() if len(p.templates) > 1 and SEPARATOR not in n]
             raise ValueError(f"templates {', '.join(t for t in templates if t != 'plain')}: none of the protocols comes in "
                              f"them (those that do: {', '.join(with_templates)})")
         expanded = []
         for name in names:
             p = PROTOCOLS[name]
-            if "@" in name or len(p.templates) == 1:
+            if SEPARATOR in name or len(p.templates) == 1:
                 expanded.append(name)
                 continue
             for template in templates:

@@ -10,7 +10,7 @@ under its option order (``rotation``). A protocol that follows the answer read (
 ``p-true``) takes its letter from it (``answer_source`` says how it was read). A request
 that failed for good is a row with status ``failed`` and its error, so the counts always
 add up; a reply the budget cut and a later request concluded (``cot``) is read with its
-conclusion, as one reply; a follow-up whose answer read failed is ``failed`` too, and one whose answer read
+conclusion, as one reply (``concluded`` true; tokens and latency summed over both); a follow-up whose answer read failed is ``failed`` too, and one whose answer read
 found no letter takes the answer read's status. Samples for sampling consistency are rows of
 protocol ``<protocol>~sample`` (and ``answer~brainstorm`` for ``p-true-samples``), ``sample``
 their index (None on every other row); no metric but the sampled signals reads them.
@@ -41,9 +41,8 @@ def build_items(store: Store, model: str, groups: list[Group], protocols: list[s
         sent = group.walk(stored)  # each stored response read once
         readings = {name: request.protocol.read(found.response, group.question, prefilled=group.prefilled)
                     for name, (request, found) in sent.items() if found is not None and found.ok}
-        asked = {p.name for p in group.senders}
         for name in protocols:
-            if PROTOCOLS[name].request not in asked:  # not asked in this option order
+            if group.only is not None and name not in group.only:  # not asked in this option order
                 continue
             row, parsed = _item(model, PROTOCOLS[name], group, sent, readings)
             rows.append(row)
@@ -79,7 +78,7 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
     blank = {"letter": None, "shown_letter": None, "confidence": None, "alt_confidence": None, "scale": None, "rule": None,
              "correct": None, "raw_text": None, "raw_text_chars": None, "raw_text_cut": False, "finish_reason": None, "letter_probs": None, "letter_mass": None,
              "answer_source": None, "prompt_tokens": None, "completion_tokens": None, "cached_tokens": None,
-             "latency_s": None, "endpoint": None}
+             "latency_s": None, "endpoint": None, "concluded": False}
     first = protocol.follows
     if first is not None:  # the letter is the answer read's
         if first not in sent or sent[first][1] is None or not sent[first][1].ok:
@@ -91,11 +90,13 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
     if found is None or not found.ok:
         return {**row, **blank, "key": request.key if request else None, "status": FAILED, "error": _error(sent.get(protocol.request))}, None
     reading = readings[protocol.request]
+    replies = [found]  # the responses the item's reply came in
     if protocol.conclusion in sent:  # the budget cut the reply, and a conclusion was asked after it
         concluding, concluded = sent[protocol.conclusion]
         if concluded is None or not concluded.ok:
             return {**row, **blank, "key": concluding.key, "status": FAILED, "error": _error(sent[protocol.conclusion])}, None
-        reading = protocol.concluded(reading, readings[protocol.conclusion], group.question)
+        reading = protocol.concluded(reading, readings[protocol.conclusion], group.question, backend=group.backend)
+        replies.append(concluded)
     parsed = reading.parsed
     source = None
     if first is not None:
@@ -105,9 +106,10 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
         source = reading.source
     response = found.response
     chars = _reply_chars(response, reading.text)
-    usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+    usage = _usage(replies)
     timings = response.get("timings") if isinstance(response.get("timings"), dict) else {}
-    details = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
+    first = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+    details = first.get("prompt_tokens_details") if isinstance(first.get("prompt_tokens_details"), dict) else {}
     probs = reading.probs
     back = (lambda d: {original_letter(k, shown, group.rotation): v for k, v in d.items()}) if probs else None
     letter = original_letter(parsed.letter, shown, group.rotation)
@@ -133,9 +135,17 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
         "prompt_tokens": usage.get("prompt_tokens"),
         "completion_tokens": usage.get("completion_tokens"),
         "cached_tokens": details.get("cached_tokens", timings.get("cache_n")),
-        "latency_s": found.latency_s,
+        "latency_s": sum(r.latency_s for r in replies) if all(r.latency_s is not None for r in replies) else None,
         "endpoint": found.endpoint,
+        "concluded": len(replies) > 1,
     }, parsed
+
+
+def _usage(replies) -> dict:
+    """The token counts of the responses an item's reply came in, summed (None where one lacks them)."""
+    usages = [r.response.get("usage") if isinstance(r.response.get("usage"), dict) else {} for r in replies]
+    return {k: sum(u[k] for u in usages) if all(isinstance(u.get(k), int) for u in usages) else None
+            for k in ("prompt_tokens", "completion_tokens")}
 
 
 def _reply_chars(response: dict, text: str | None) -> int | None:

@@ -57,6 +57,7 @@ class Group:
     constraint: str
     backend: str
     logprobs: bool
+    only: tuple[str, ...] | None = None  # the protocols itemised for this group (None: every one of the study)
 
     @property
     def prefilled(self) -> bool:
@@ -183,8 +184,9 @@ def plan_requests(
                 sends = (senders + samples if repetition == 0 else senders) if rotation == 0 else rotated
                 # few-shot templates last: their prompts share no prefix with the others'
                 sends = tuple(sorted(sends, key=lambda p: p.template == "few-shot"))
+                only = tuple(permuted) if rotation and permuted is not None else None
                 groups.append(Group(model, model_sha256, question, shown, rotation, repetition, sends, sampling,
-                                    constraint, backend, logprobs))
+                                    constraint, backend, logprobs, only))
     return groups
 
 

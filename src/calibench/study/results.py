@@ -88,6 +88,7 @@ class ParseStats(_Model):
     strict_rate: float
     counts: dict[str, int]
     failed: int = 0
+    concluded: int = 0  # replies the budget cut that a second request concluded (cot), among the n
 
 
 class PolicyRow(_Model):
@@ -497,7 +498,7 @@ def protocol_result(protocol: str, protocol_sha256: str, items: list[dict], *, r
         protocol=protocol,
         protocol_sha256=protocol_sha256,
         parse=ParseStats(n=n, parsed=parsed, parse_rate=parsed / n if n else 0.0, strict_rate=counts[OK] / n if n else 0.0, counts=counts,
-                         failed=counts[FAILED]),
+                         failed=counts[FAILED], concluded=sum(bool(i.get("concluded")) for i in items)),
         panel=panel,
         missing_data=[_policy_row(items, policy, cfg) for policy in POLICIES],
         runs=runs,

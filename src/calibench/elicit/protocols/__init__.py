@@ -144,6 +144,8 @@ def get_protocol(name: str) -> Protocol:
     protocols = available()
     base, template = split_name(name)
     if name not in protocols and base in protocols and SEPARATOR in name:
+        if template == "plain":
+            raise CalibenchError(f"protocol {name!r}: the plain template is the protocol itself; name it {base!r}")
         return register(with_template(protocols[base], template))
     if name not in protocols:
         raise CalibenchError(f"unknown protocol {name!r}; known: {', '.join(protocols)}")

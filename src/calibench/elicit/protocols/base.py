@@ -113,11 +113,6 @@ class Protocol:
         return ("plain",) + (("few-shot",) if self.example else ()) + (("rephrased",) if self.rephrasing else ())
 
     @property
-    def plain_name(self) -> str:
-        """The name of the protocol this is a template of (its own name for the plain one)."""
-        return self.name.partition("@")[0]
-
-    @property
     def label(self) -> str:
         """The name its requests are counted and itemised under (several samples share one)."""
         return self.name
@@ -141,8 +136,9 @@ class Protocol:
         """Whether to ask, given the stored replies of the requests in ``builds_on`` (None where one failed)."""
         return True
 
-    def concluded(self, reading: Reading, conclusion: Reading, question: Question) -> Reading:
-        """What this protocol's reply says once its ``conclusion`` request concluded it: by default the conclusion's reading."""
+    def concluded(self, reading: Reading, conclusion: Reading, question: Question, *, backend: str = "llama.cpp") -> Reading:
+        """What this protocol's reply says once its ``conclusion`` request concluded it (asked of a
+        ``backend`` server): by default the conclusion's reading."""
         return conclusion
 
     def read(self, response: dict, question: Question, *, prefilled: bool = True) -> Reading:

@@ -56,10 +56,11 @@ class ChainOfThought(Protocol):
     def read(self, response, question, *, prefilled=True):
         return read_text(response, lambda text, finish: read_final_answer(text, question.letters, question.choices, finish_reason=finish))
 
-    def concluded(self, reading: Reading, conclusion: Reading, question) -> Reading:
-        """The cut reasoning and its forced conclusion, read as one reply."""
+    def concluded(self, reading: Reading, conclusion: Reading, question, *, backend: str = "llama.cpp") -> Reading:
+        """The cut reasoning and its forced conclusion, read as one reply: after the prefilled
+        ``Answer:`` where ``backend`` continues an assistant message, else as the reply stands."""
         reply = conclusion.text or ""
-        prefilled = not FINAL.search(reply)  # a prefilled reply goes on from "Answer:"
+        prefilled = BACKENDS[backend].prefill
         whole = ANSWER_PREFILL + reply if prefilled else reply
         parsed = read_final_answer(whole, question.letters, question.choices, finish_reason=conclusion.finish_reason)
         text = (reading.text or "") + (FORCED + reply if prefilled else "\n\n" + reply)
@@ -69,6 +70,11 @@ class ChainOfThought(Protocol):
 @dataclass(frozen=True)
 class Conclusion(Protocol):
     """The final statement of a reasoning the budget cut, asked after it (see the module docstring)."""
+
+    @property
+    def generated(self) -> bool:
+        """Its budget is its own: a study's ``max_tokens`` would let it reason on instead of concluding."""
+        return False
 
     def ready(self, question, earlier: dict) -> bool:
         """Asked only when the budget cut the reasoning before it opened a final statement (one cut
