@@ -326,6 +326,8 @@ def _count_or_share(option: str, text: str) -> float:
 
 def _print_summary(run_dir: Path) -> None:
     from calibench.report import rich_table, rows, write_report
+    from calibench.report.headline import headline
+    from calibench.report.table import TERMINAL_WIDTH
     from calibench.study import load_run
     from calibench.study.store import Store
 
@@ -340,8 +342,8 @@ def _print_summary(run_dir: Path) -> None:
             "rate and policy, and asked again when you run the same command", highlight=False, soft_wrap=True,
         )
     console = Console()
-    console.width = max(console.width, 110)  # the table needs the room; a pipe reports 80
-    console.print(rich_table(rows(results), title=results.study))
+    console.width = max(console.width, TERMINAL_WIDTH)  # the table needs the room; a pipe reports 80
+    console.print(rich_table(rows(results), title=results.study, notes=headline(results)))
     page = write_report([results], run_dir)
     Console(stderr=True).print(f"report: {page}", highlight=False)
 

@@ -58,3 +58,50 @@ def test_report_loads_clean_and_renders(tmp_path):
     console, requests, shot = load_in_chromium(page, tmp_path)
     assert console == [] and requests == []
     assert shot.is_file() and shot.stat().st_size > 50_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# on load, the page reports its own width, the window's and the comparison table's box: to its
+# parent frame when it is in one (Chromium's headless window is at least 500 px wide, so the
+# phone width is a 390 px frame)
+MEASURE = """<script>window.addEventListener("load", () => {
+  const box = document.querySelector("table.compare").parentElement;
+  const out = JSON.stringify({page: document.documentElement.scrollWidth, window: document.documentElement.clientWidth,
+                              box: box.scrollWidth, box_client: box.clientWidth,
+                              first_column: getComputedStyle(box.querySelector("td")).position});
+  document.body.setAttribute("data-measure", out);
+  if (window.parent !== window) window.parent.postMessage(out, "*");
+});</script>"""
+FRAME = ('<!DOCTYPE html><body style="margin:0"><iframe src="measured.html" style="width:{w}px;height:1400px;border:0"></iframe>'
+         '<script>addEventListener("message", e => document.body.setAttribute("data-measure", e.data));</script></body>')
+
+
+def measure(page: Path, width: int, tmp_path: Path) -> dict:
+    """The page's widths at a window ``width`` px wide, and a screenshot of it in ``tmp_path``."""
+    measured = page.with_name("measured.html")
+    measured.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    frame = page.with_name(f"frame-{width}.html")
+    frame.write_text(FRAME.format(w=width))
+    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000"]
+    window = f"--window-size={max(width, 800)},1400"
+    dom = subprocess.run([*base, window, "--dump-dom", frame.as_uri()], capture_output=True, text=True, timeout=120)
+    subprocess.run([*base, window, f"--screenshot={tmp_path / f'report-{width}.png'}", frame.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    found = dom.stdout.split('data-measure="', 1)[1].split('"', 1)[0].replace("&quot;", '"')
+    return json.loads(found)
+
+
+@pytest.mark.parametrize("width", [390, 1280, 1920])
+def test_no_width_scrolls_the_page_and_wide_screens_show_every_column(tmp_path, width):
+    results = load_results(FIXTURE)
+    long = results.models[0].model_copy(update={"label": "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"})
+    page = write_report([results.model_copy(update={"models": [long, *results.models[1:]]})], tmp_path / "report")
+    m = measure(page, width, tmp_path)
+    assert m["page"] <= m["window"], m  # the page itself never scrolls sideways
+    if width >= 1280:
+        assert m["box"] <= m["box_client"], m  # every column of the comparison in view
+    else:
+        assert m["box"] > m["box_client"], m  # the table scrolls in its own box
+    assert m["first_column"] == "sticky"
+    shot = tmp_path / f"report-{width}.png"
+    assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -205,3 +205,23 @@ def test_selective_prediction_curves_and_prr_come_from_the_items(results):
     assert {c["model"] for c in data["stated"]} == {"smollm2-135m", "qwen2.5-coder-0.5b"}
     page = render_html([results])
     assert "Selective prediction" in page and f"{sel.prr.value:.2f} [{sel.prr.low:.2f}, {sel.prr.high:.2f}]" in page
+
+
+def test_the_terminal_table_fits_100_columns_and_names_the_headline_protocol():
+    from rich.console import Console
+
+    from calibench.report.headline import headline
+    from calibench.report.table import DISTORTS, TERMINAL_WIDTH, rich_table
+
+    results = load_results(FIXTURE)
+    long_model = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    table_rows = rows(results)
+    table_rows[0] = {**table_rows[0], "Model": long_model, "Protocol": "verbalized-json@rephrased" + DISTORTS}
+    console = Console(width=TERMINAL_WIDTH, record=True, file=open("/dev/null", "w"))
+    console.print(rich_table(table_rows, title="t", notes=headline(results)))
+    lines = console.export_text().splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= TERMINAL_WIDTH
+    assert long_model in [line.strip() for line in lines]  # a model's name on a line of its own, whole
+    assert any(line.split()[:2] == ["verbalized-json@rephrased", "†"] for line in lines if line.strip())
+    assert not any("…" in line for line in lines)  # no cell cut
+    assert any("(stated, complete-case)" in line for line in lines)  # the headline says which protocol it is for

@@ -92,9 +92,10 @@ def before_after(model: ModelResult, proto: ProtocolResult) -> tuple[plt.Figure,
     return diagrams(datas, width=4.2), datas
 
 
-def diagrams(datas: list[dict], *, width: float, title: str | None = None) -> plt.Figure:
-    """Reliability diagrams side by side, each ``width`` inches wide, under an optional ``title``."""
-    fig, axes = plt.subplots(2, max(1, len(datas)), figsize=(max(width * len(datas), 5.0), 4.8),
+def diagrams(datas: list[dict], *, width: float, title: str | None = None, height: float = 4.8, min_width: float = 5.0) -> plt.Figure:
+    """Reliability diagrams side by side, each ``width`` inches wide (the figure at least
+    ``min_width``), ``height`` inches tall, under an optional ``title``."""
+    fig, axes = plt.subplots(2, max(1, len(datas)), figsize=(max(width * len(datas), min_width), height),
                              gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
     for i, data in enumerate(datas):
         plot_reliability(data, axes[0][i], axes[1][i])
@@ -122,6 +123,12 @@ def plot_reliability(data: dict, ax, ax_hist) -> None:
         edges, counts = data["histogram"]["edges"], data["histogram"]["counts"]
         ax_hist.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#8fa8c8", edgecolor="white")
     ax_hist.set(xlim=(-0.02, 1.02), xlabel="stated confidence", ylabel="n")
+
+
+def card_diagram(model: ModelResult, proto: ProtocolResult) -> plt.Figure:
+    """A small reliability diagram for a model's card at the top of the report (its numbers are on the card)."""
+    data = {**reliability_data(model, proto), "title": ""}
+    return diagrams([data], width=2.6, height=2.9, min_width=2.6)
 
 
 def small_multiples(results: Results, protocol: str) -> tuple[plt.Figure, list[dict]]:

@@ -14,10 +14,10 @@ import matplotlib.pyplot as plt
 from calibench import __version__
 from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.report import figures
-from calibench.report.format import estimate, num, pct, points
-from calibench.report.headline import caveats, headline
+from calibench.report.format import estimate, gap_estimate, num, pct, points
+from calibench.report.headline import caveats, headline, headline_protocol
 from calibench.report.table import COLUMNS, calibration_error, markdown, ordered_models, rows
-from calibench.study.comparisons import ALPHA, TESTED
+from calibench.study.comparisons import ALPHA, MIN_N, TESTED
 from calibench.study.results import POLICIES, Results
 
 _ENV = jinja2.Environment(
@@ -115,6 +115,14 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
                                 "vs_best": "best" if r.brier_minus_best is None else estimate(r.brier_minus_best, "+.3f", model.signal_table.n)}
                                for r in model.signal_table.rows]}
                      for model in ordered_models(results) if model.signal_table is not None]
+    protocol = headline_protocol(results)
+    cards = []
+    for model in ordered_models(results):
+        proto = next((p for p in model.protocols if p.protocol == protocol and p.panel is not None), None)
+        if proto is not None:
+            drawn = figures.card_diagram(model, proto)
+            cards.append(_card(model, proto, figures.to_svg(drawn)))
+            plt.close(drawn)
     common = []
     template_tables = [_template_table(model, spread) for model in ordered_models(results) for spread in model.templates]
     for r in results_list:
@@ -130,8 +138,11 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         "schema_version": results.schema_version,
         "run_count": len(results_list),
         "headline": headline(results),
+        "cards": cards,
+        "headline_protocol": protocol,
         "columns": COLUMNS,
-        "table": rows(results),
+        "table": [{c: two_lines(r[c]) for c in COLUMNS} for r in rows(results)],
+        "missing_matrix": _missing_matrix(results),
         "n_boot": n_boot,
         "reliability": reliability,
         "trends": trends,
@@ -151,6 +162,39 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
         "caveats": [c for r in results_list for c in caveats(r)],
         "provenance": [_provenance(r) for r in results_list],
     }
+
+
+def two_lines(text: str) -> tuple[str, str]:
+    """A table cell as its value and, for a second line in smaller type, its interval or note:
+    "0.213 [0.170, 0.261]" -> ("0.213", "[0.170, 0.261]")."""
+    for mark in (" [", " ("):
+        value, sep, rest = text.partition(mark)
+        if sep:
+            return value, sep.strip() + rest
+    return text, ""
+
+
+def _card(model, proto, svg: str) -> dict:
+    """A model's card: the headline protocol's numbers, each with its interval, and a small diagram."""
+    m, n = proto.panel.metrics, proto.panel.n
+    return {"model": model.label, "protocol": proto.protocol, "n": n, "svg": svg, "few": n < MIN_N,
+            "rows": [("Accuracy", two_lines(estimate(m["accuracy"], ".0%", n))),
+                     ("Stated confidence", two_lines(estimate(m["mean_confidence"], ".0%", n))),
+                     ("Gap", two_lines(gap_estimate(m["overconfidence_gap"], n))),
+                     ("ECE", two_lines(estimate(calibration_error(m), ".3f", n))),
+                     ("Parse rate", (pct(proto.parse.parse_rate), f"{proto.parse.parsed} of {proto.parse.n}"))]}
+
+
+def _missing_matrix(results: Results) -> dict:
+    """Every missing-data policy's ECE [interval] per model and protocol, one row each."""
+    rows_out = []
+    for model in ordered_models(results):
+        for proto in model.protocols:
+            by = {r.policy: r for r in proto.missing_data}
+            rows_out.append({"model": model.label, "protocol": proto.protocol,
+                             "cells": [two_lines(estimate(by[p].ece, ".3f", by[p].n)) + (by[p].n,) if p in by else ("-", "", 0)
+                                       for p in POLICIES]})
+    return {"policies": list(POLICIES), "rows": rows_out}
 
 
 TEMPLATE_METRICS = {"accuracy": "Accuracy", "mean_confidence": "Mean confidence", "overconfidence_gap": "Gap",

@@ -3,13 +3,16 @@ plus n, Brier, AUROC and 95% CIs, as rows of plain values, then as Markdown or a
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from calibench.report.format import estimate, gap_estimate, num, pct, points
 from calibench.study.results import ModelResult, ProtocolResult, Results, size_order
 
 COLUMNS = ("Model", "Protocol", "n", "Acc", "Conf", "Gap", "ECE", "ECE plug-in", "Brier", "AUROC", "Parse")
 HEADLINE_ECE = "ece_debiased_l1"
+DISTORTS = " (distorts answers)"
 CAPTION = ("complete-case (unparsed answers dropped). ECE: bin-debiased, with its 95% interval (low end 0 unless "
            "a consistency test rejects perfect calibration, high end the plug-in's); ECE plug-in: the reference study's estimator (10 bins), "
            "biased upward at small n, shown without its interval")
@@ -43,7 +46,7 @@ def row(model: ModelResult, proto: ProtocolResult) -> dict:
     n = proto.panel.n if proto.panel else 0
     return {
         "Model": model.label,
-        "Protocol": proto.protocol + (" (distorts answers)" if proto.validity is not None and proto.validity.distorting else ""),
+        "Protocol": proto.protocol + (DISTORTS if proto.validity is not None and proto.validity.distorting else ""),
         "n": str(proto.panel.n if proto.panel else 0),
         "Acc": estimate(m.get("accuracy"), ".0%", n) if m else "-",
         "Conf": estimate(m.get("mean_confidence"), ".0%", n) if m else "-",
@@ -66,17 +69,31 @@ def markdown(table_rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rich_table(table_rows: list[dict], *, title: str) -> Table:
-    """The table for the terminal: compact, with an interval on the headline ECE only."""
-    table = Table(title=title, caption=CAPTION)
-    for column in COLUMNS:
-        table.add_column(column, justify="left" if column in ("Model", "Protocol") else "right", no_wrap=column != "Model",
-                         overflow="fold", min_width=12 if column == "Model" else None)
-    for r in table_rows:
-        v = r["values"]
-        cells = {c: r[c] for c in COLUMNS}
-        if v:
-            cells.update({"Acc": pct(v["accuracy"]), "Conf": pct(v["mean_confidence"]), "Gap": points(v["overconfidence_gap"]),
-                          "Brier": f"{v['brier']:.3f}", "AUROC": "-" if v["auroc"] is None else f"{v['auroc']:.2f}"})
-        table.add_row(*(cells[c] for c in COLUMNS))
-    return table
+TERMINAL_WIDTH = 100
+TERMINAL_COLUMNS = ("Protocol", "n", "Acc", "Conf", "Gap", "ECE [95% CI]", "plug-in", "Brier", "AUROC", "Parse")
+FIXED_WIDTH = 58  # the widest cells of every column but Protocol
+
+
+def rich_table(table_rows: list[dict], *, title: str, notes: list[str] = ()) -> Group:
+    """The table for a terminal of ``TERMINAL_WIDTH`` columns: one block per model, its name as the
+    block's title (never wrapped), an interval on the headline ECE only; ``notes`` (the headline
+    sentences, which name the protocol they speak of) below it."""
+    blocks = [Text(title, style="bold")]
+    longest = max((len(r["Protocol"].replace(DISTORTS, " †")) for r in table_rows), default=0)
+    gap = 2 if longest + FIXED_WIDTH + 2 * len(TERMINAL_COLUMNS) <= TERMINAL_WIDTH else 1  # two spaces between columns where they fit
+    for model in dict.fromkeys(r["Model"] for r in table_rows):
+        table = Table(title=model, title_justify="left", title_style="bold", box=None, padding=(0, 0, 0, gap), header_style="bold")
+        for column in TERMINAL_COLUMNS:
+            table.add_column(column, justify="left" if column == "Protocol" else "right", no_wrap=True)
+        for r in (r for r in table_rows if r["Model"] == model):
+            v = r["values"]
+            cells = [r["Protocol"].replace(DISTORTS, " †"), r["n"], "-", "-", "-", r["ECE"], r["ECE plug-in"], "-", "-", r["Parse"]]
+            if v:
+                cells[2:5] = pct(v["accuracy"]), pct(v["mean_confidence"]), points(v["overconfidence_gap"])
+                cells[7:9] = f"{v['brier']:.3f}", "-" if v["auroc"] is None else f"{v['auroc']:.2f}"
+            table.add_row(*cells)
+        blocks.append(table)
+    blocks.append(Text(CAPTION + ("; † distorts answers (its accuracy differs from the answer read's, exact McNemar p < 0.01)"
+                                  if any(DISTORTS in r["Protocol"] for r in table_rows) else ""), style="dim"))
+    blocks.extend(Text(note) for note in notes)
+    return Group(*blocks)
