@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from calibench.cli import main
-from calibench.report import headline, markdown, reliability_data, render_html, rows
+from calibench.report import headline, markdown, reliability_data, render_html, rows, write_report
 from calibench import metrics
 from calibench.report.figures import plot_trends, risk_coverage_data, trend_data
 from calibench.report.format import estimate, gap_estimate
@@ -225,3 +225,34 @@ def test_the_terminal_table_fits_100_columns_and_names_the_headline_protocol():
     assert any(line.split()[:2] == ["verbalized-json@rephrased", "†"] for line in lines if line.strip())
     assert not any("…" in line for line in lines)  # no cell cut
     assert any("(stated, complete-case)" in line for line in lines)  # the headline says which protocol it is for
+
+
+def test_figures_read_at_a_glance_with_one_colour_per_protocol_everywhere(results, tmp_path):
+    from matplotlib.colors import to_hex
+
+    from calibench.report.figures import PALETTE, main_figures, plot_risk_coverage, protocol_colors, size_label
+
+    assert (size_label(1.35e8), size_label(4.94e8), size_label(1.54e9)) == ("135M", "494M", "1.54B")
+    colors = protocol_colors(results)
+    assert set(colors.values()) <= set(PALETTE) and len(set(colors.values())) == len(colors)
+    data = trend_data(results)
+    fig = plot_trends(data, colors=colors)
+    ax_ece = fig.axes[0]
+    sizes = sorted({p["parameters"] for points in data.values() for p in points if p["parameters"]})
+    assert list(ax_ece.get_xticks()) == sizes and [t.get_text() for t in ax_ece.get_xticklabels()] == [size_label(x) for x in sizes]
+    assert ax_ece.get_xticks(minor=True).size == 0  # no minor labels to overprint
+    drawn = {to_hex(line.get_color()) for line in ax_ece.get_lines() if line.get_label() in colors}
+    assert drawn <= set(colors.values())
+    assert not fig.axes[2].texts  # models are told apart by marker shape in a legend, not by labels that can overlap
+    plt.close(fig)
+    fig = plot_risk_coverage(risk_coverage_data(results), colors=colors)
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            protocol = line.get_label().split(":")[0]
+            assert to_hex(line.get_color()) == colors[protocol]
+    plt.close(fig)
+    # every figure of the page is written as SVG and PNG, for papers
+    stems = [stem for stem, _ in main_figures(results)]
+    write_report([results], tmp_path / "r")
+    for stem in stems:
+        assert (tmp_path / "r" / f"{stem}.svg").is_file() and (tmp_path / "r" / f"{stem}.png").is_file()

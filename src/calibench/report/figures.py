@@ -12,6 +12,8 @@ import io
 import re
 
 import matplotlib
+import matplotlib.lines
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -27,6 +29,23 @@ from calibench.study.results import ModelResult, ProtocolResult, Results  # noqa
 MAX_DOT_AREA = 600.0  # points^2 for the fullest bin
 OVERCONFIDENT = "#f4d6d1"
 DOT = "#1f5aa6"
+# Okabe and Ito's colour-blind-safe palette; in every figure a colour stands for a protocol
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#000000", "#f0e442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # and a marker shape for a model
+
+
+def protocol_colors(results: Results) -> dict[str, str]:
+    """Each protocol's colour, in the order the study lists them (the same in every figure of a report)."""
+    names = dict.fromkeys(p.protocol for m in results.models for p in m.protocols)
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
+def size_label(parameters: float) -> str:
+    """1.5e9 -> "1.5B", 1.35e8 -> "135M"."""
+    for scale, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if parameters >= scale:
+            return f"{parameters / scale:.3g}{unit}"
+    return f"{parameters:.3g}"
 
 
 def title_line(model: ModelResult, proto: ProtocolResult) -> str:
@@ -158,15 +177,20 @@ def trend_data(results: Results) -> dict:
     return out
 
 
-def plot_trends(data: dict) -> plt.Figure:
-    """Three panels: ECE and gap against log parameters, and mean confidence against accuracy.
+def plot_trends(data: dict, *, colors: dict[str, str] | None = None) -> plt.Figure:
+    """Three panels: ECE and gap against parameters (log scale, one tick per model), and mean
+    confidence against accuracy (a colour per protocol, a marker shape per model, both in legends).
 
     Points with fewer than ``MIN_N`` answers are drawn hollow, labelled with their n, and left
     out of the trend line (the report makes no claim from them).
     """
-    fig, (ax_ece, ax_gap, ax_acc) = plt.subplots(1, 3, figsize=(11, 3.4))
-    for k, (protocol, points) in enumerate(data.items()):
-        color = f"C{k % 10}"
+    colors = colors or {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(data)}
+    models = list(dict.fromkeys(p["model"] for points in data.values() for p in points))
+    marker = {name: MARKERS[i % len(MARKERS)] for i, name in enumerate(models)}
+    sizes = {p["parameters"]: p["model"] for points in data.values() for p in points if p["parameters"]}
+    fig, (ax_ece, ax_gap, ax_acc) = plt.subplots(1, 3, figsize=(11, 3.6))
+    for protocol, points in data.items():
+        color = colors[protocol]
         sized = [p for p in points if p["parameters"]]
         for ax, key in ((ax_ece, "ece"), (ax_gap, "overconfidence_gap")):
             label = protocol  # on the protocol's first series, filled or hollow
@@ -181,24 +205,28 @@ def plot_trends(data: dict) -> plt.Figure:
                             markerfacecolor=color if enough else "white", label=label)
                 label = None
                 for p in chosen if not enough else ():
-                    ax.annotate(f"n={p['n']}", (p["parameters"], p[f"{key}_value"]), fontsize=6, xytext=(4, -8), textcoords="offset points")
-        for enough in (True, False):
-            chosen = [p for p in points if (p["n"] >= MIN_N) == enough]
-            ax_acc.scatter([p["accuracy_value"] for p in chosen], [p["mean_confidence_value"] for p in chosen],
-                           edgecolors=color, facecolors=color if enough else "white")
+                    ax.annotate(f"n={p['n']}", (p["parameters"], p[f"{key}_value"]), fontsize=6, xytext=(5, -3), textcoords="offset points")
         for p in points:
-            note = "" if p["n"] >= MIN_N else f" (n={p['n']})"
-            ax_acc.annotate(p["model"] + note, (p["accuracy_value"], p["mean_confidence_value"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            enough = p["n"] >= MIN_N
+            ax_acc.scatter([p["accuracy_value"]], [p["mean_confidence_value"]], marker=marker[p["model"]], s=36,
+                           edgecolors=color, facecolors=color if enough else "white", linewidths=1.2)
     for ax, label in ((ax_ece, "ECE (10 bins, bin-debiased)"), (ax_gap, "gap: confidence - accuracy")):
         ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())  # one tick per model, no minor labels
+        ax.set_xticks(sorted(sizes), [size_label(x) for x in sorted(sizes)])
+        if sizes:
+            ax.set_xlim(min(sizes) / 1.6, max(sizes) * 1.6)
         ax.set(xlabel="parameters", ylabel=label)
         ax.grid(alpha=0.3)
     ax_gap.axhline(0, color="#555555", linewidth=1, linestyle="--")
     ax_acc.plot([0, 1], [0, 1], linestyle="--", color="#555555", linewidth=1)
-    ax_acc.set(xlim=(0, 1), ylim=(0, 1), xlabel="accuracy", ylabel="mean stated confidence")
+    ax_acc.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.04), xlabel="accuracy", ylabel="mean stated confidence")
     ax_acc.grid(alpha=0.3)
     if ax_ece.get_legend_handles_labels()[0]:
-        ax_ece.legend(fontsize=7)
+        ax_ece.legend(fontsize=7, title="protocol", title_fontsize=7)
+    shapes = [matplotlib.lines.Line2D([], [], linestyle="none", marker=marker[m], color="#555555", label=m) for m in models]
+    if shapes:
+        ax_acc.legend(handles=shapes, fontsize=6, title="model (hollow: n < 30)", title_fontsize=6, loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -218,21 +246,27 @@ def risk_coverage_data(results: Results) -> dict:
     return out
 
 
-def plot_risk_coverage(data: dict) -> plt.Figure:
-    """One panel per protocol: each model's risk among the answers kept against the share kept,
-    with its pointwise 95% band; rows under ``MIN_N`` answers dashed and labelled with n."""
-    cols = max(1, len(data))
-    fig, axes = plt.subplots(1, cols, figsize=(max(4.0 * cols, 5.0), 3.4), squeeze=False)
-    for ax, (protocol, curves) in zip(axes[0], data.items()):
-        for k, c in enumerate(curves):
-            color = f"C{k % 10}"
+def plot_risk_coverage(data: dict, *, colors: dict[str, str] | None = None) -> plt.Figure:
+    """One panel per model: each protocol's risk among the answers kept against the share kept,
+    with its pointwise 95% band, in the protocol's colour; rows under ``MIN_N`` answers dashed and
+    labelled with n."""
+    colors = colors or {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(data)}
+    by_model: dict[str, list[tuple[str, dict]]] = {}
+    for protocol, curves in data.items():
+        for c in curves:
+            by_model.setdefault(c["model"], []).append((protocol, c))
+    cols = max(1, len(by_model))
+    fig, axes = plt.subplots(1, cols, figsize=(max(4.0 * cols, 5.0), 3.6), squeeze=False)
+    for ax, (model, curves) in zip(axes[0], by_model.items()):
+        for protocol, c in curves:
+            color = colors[protocol]
             prr = "PRR n/a" if c["prr"] is None else f"PRR {c['prr']:.2f} [{c['prr_low']:.2f}, {c['prr_high']:.2f}]"
             small = c["n"] < MIN_N
-            label = f"{c['model']}: {prr}" + (f" (n={c['n']})" if small else "")
+            label = f"{protocol}: {prr}" + (f" (n={c['n']})" if small else "")
             ax.plot(c["coverage"], c["risk"], color=color, linestyle="--" if small else "-", label=label)
             ax.fill_between(c["coverage"], c["low"], c["high"], color=color, alpha=0.15, linewidth=0)
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="coverage (share answered, most confident first)", ylabel="risk (error rate)")
-        ax.set_title(protocol, fontsize=9, loc="left")
+        ax.set_title(model, fontsize=9, loc="left")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
     fig.tight_layout()
@@ -255,22 +289,28 @@ def signals_stem(model: ModelResult) -> str:
     return "signals-" + re.sub(r"[^\w.-]", "-", model.label)
 
 
+def recalibration_stem(model: ModelResult, proto: ProtocolResult) -> str:
+    """The file stem of a model's before/after recalibration figure for one protocol."""
+    return "recalibration-" + re.sub(r"[^\w.@-]", "-", f"{model.label}-{proto.protocol}")
+
+
 def main_figures(results: Results):
     """The report's figures by file stem, drawn one at a time (each closed when the caller moves
     on): the reliability small multiples of every protocol, the trends when model sizes are known,
-    the risk-coverage curves, and each model's signals side by side."""
+    the risk-coverage curves, each model's signals side by side, and before and after recalibration."""
     for protocol in dict.fromkeys(p.protocol for m in results.models for p in m.protocols):
         fig, _ = small_multiples(results, protocol)
         yield f"reliability-{protocol}", fig
         plt.close(fig)
+    colors = protocol_colors(results)
     data = trend_data(results)
     if any(p["parameters"] for points in data.values() for p in points):
-        fig = plot_trends(data)
+        fig = plot_trends(data, colors=colors)
         yield "trends", fig
         plt.close(fig)
     curves = risk_coverage_data(results)
     if curves:
-        fig = plot_risk_coverage(curves)
+        fig = plot_risk_coverage(curves, colors=colors)
         yield "risk-coverage", fig
         plt.close(fig)
     for model in ordered_models(results):
@@ -278,6 +318,12 @@ def main_figures(results: Results):
         if drawn is not None:
             yield signals_stem(model), drawn[0]
             plt.close(drawn[0])
+    for model in ordered_models(results):
+        for proto in model.protocols:
+            drawn = before_after(model, proto)
+            if drawn is not None:
+                yield recalibration_stem(model, proto), drawn[0]
+                plt.close(drawn[0])
 
 
 def _svg_document(fig: plt.Figure) -> str:

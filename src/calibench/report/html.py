@@ -86,10 +86,9 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
             elicitation.append(_elicitation_row(model.label, proto))
             if proto.recalibration is not None:
                 recal += _recalibration_rows(model.label, proto)
-                drawn = figures.before_after(model, proto)
-                if drawn is not None:
-                    recal_figures.append(figures.to_svg(drawn[0]))
-                    plt.close(drawn[0])
+                stem = figures.recalibration_stem(model, proto)
+                if stem in svgs:
+                    recal_figures.append(svgs[stem])
             for r in proto.missing_data:
                 missing.append({"model": model.label, "protocol": proto.protocol, "policy": r.policy, "description": r.description,
                                 "n": r.n, "acc": pct(r.accuracy), "conf": pct(r.mean_confidence), "gap": points(r.overconfidence_gap),
