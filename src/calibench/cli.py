@@ -344,7 +344,7 @@ def _print_summary(run_dir: Path) -> None:
     console = Console()
     console.width = max(console.width, TERMINAL_WIDTH)  # the table needs the room; a pipe reports 80
     console.print(rich_table(rows(results), title=results.study, notes=headline(results)))
-    page = write_report([results], run_dir)
+    page = write_report([results], run_dir, items=[run.items])
     Console(stderr=True).print(f"report: {page}", highlight=False)
 
 
@@ -354,9 +354,10 @@ def _print_summary(run_dir: Path) -> None:
 def report(run_dir: Path, out: Path | None) -> None:
     """Render report.html, table.md and the figures from RUN_DIR/results.json (no model is asked)."""
     from calibench.report import write_report
-    from calibench.study.run import load_results
+    from calibench.study.run import load_items, load_results
 
-    page = write_report([load_results(run_dir)], out or run_dir)
+    items = load_items(run_dir)
+    page = write_report([load_results(run_dir)], out or run_dir, items=None if items is None else [items])
     click.echo(str(page))
 
 
@@ -373,8 +374,11 @@ def recalibrate(run_dir: Path, methods, folds: int, seed: int, transfer_from: Pa
     from calibench.recalibrate.run import recalibrate_run
     from calibench.report import write_report
 
+    from calibench.study.run import load_items
+
     results = recalibrate_run(run_dir, methods=tuple(methods) or METHODS, folds=folds, seed=seed, transfer_from=transfer_from)
-    page = write_report([results], run_dir)
+    items = load_items(run_dir)
+    page = write_report([results], run_dir, items=None if items is None else [items])
     click.echo(str(page))
 
 
@@ -384,9 +388,10 @@ def recalibrate(run_dir: Path, methods, folds: int, seed: int, transfer_from: Pa
 def compare(run_dirs: tuple[Path, ...], out: Path) -> None:
     """Merge several runs into one report."""
     from calibench.report import write_report
-    from calibench.study.run import load_results
+    from calibench.study.run import load_items, load_results
 
-    page = write_report([load_results(d) for d in run_dirs], out)
+    items = [load_items(d) for d in run_dirs]
+    page = write_report([load_results(d) for d in run_dirs], out, items=None if None in items else items)
     click.echo(str(page))
 
 

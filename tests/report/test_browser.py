@@ -63,14 +63,14 @@ def test_report_loads_clean_and_renders(tmp_path):
 # on load, the page reports its own width, the window's and the comparison table's box: to its
 # parent frame when it is in one (Chromium's headless window is at least 500 px wide, so the
 # phone width is a 390 px frame)
-MEASURE = """<script>window.addEventListener("load", () => {
+MEASURE = """window.addEventListener("load", () => {
   const box = document.querySelector("table.compare").parentElement;
   const out = JSON.stringify({page: document.documentElement.scrollWidth, window: document.documentElement.clientWidth,
                               box: box.scrollWidth, box_client: box.clientWidth,
                               first_column: getComputedStyle(box.querySelector("td")).position});
   document.body.setAttribute("data-measure", out);
   if (window.parent !== window) window.parent.postMessage(out, "*");
-});</script>"""
+});"""
 FRAME = ('<!DOCTYPE html><body style="margin:0"><iframe src="measured.html" style="width:{w}px;height:1400px;border:0"></iframe>'
          '<script>addEventListener("message", e => document.body.setAttribute("data-measure", e.data));</script></body>')
 
@@ -78,7 +78,10 @@ FRAME = ('<!DOCTYPE html><body style="margin:0"><iframe src="measured.html" styl
 def measure(page: Path, width: int, tmp_path: Path) -> dict:
     """The page's widths at a window ``width`` px wide, and a screenshot of it in ``tmp_path``."""
     measured = page.with_name("measured.html")
-    measured.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    from calibench.report.explorer import script_hash
+
+    admitted = page.read_text().replace("script-src ", "script-src " + script_hash(MEASURE) + " ")  # as the page's own script is
+    measured.write_text(admitted.replace("</body>", f"<script>{MEASURE}</script></body>"))
     frame = page.with_name(f"frame-{width}.html")
     frame.write_text(FRAME.format(w=width))
     base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
@@ -105,3 +108,38 @@ def test_no_width_scrolls_the_page_and_wide_screens_show_every_column(tmp_path, 
     assert m["first_column"] == "sticky"
     shot = tmp_path / f"report-{width}.png"
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_explorer_opens_a_bin_and_the_page_runs_no_script_but_its_own(tmp_path):
+    from calibench.report.explorer import script_hash
+    from calibench.study.run import load_run
+
+    run = load_run(FIXTURE)
+    hostile = "<img src=http://127.0.0.1:9/z.png onerror=console.log(2)>"
+    items = [{**i, "raw_text": hostile} if n == 0 else i for n, i in enumerate(run.items)]
+    page = write_report([run.results], tmp_path / "report", items=[items])
+    # a probe that presses the bin holding the hostile reply, admitted by its hash as the page's own
+    # script is; and one more script that the policy must refuse
+    probe = """window.addEventListener("load", () => {
+  const button = document.querySelector('button[data-group="0"][data-bin="9"]');
+  button.click();
+  const panel = document.getElementById("explorer-0");
+  document.body.setAttribute("data-probe", JSON.stringify({label: button.textContent, items: panel.querySelectorAll(".item").length,
+    replies: [...panel.querySelectorAll(".item pre")].map(p => p.textContent), images: panel.querySelectorAll("img").length}));
+});"""
+    html = page.read_text().replace("script-src ", "script-src " + script_hash(probe) + " ")
+    html = html.replace("</body>", f'<script>{probe}</script><script>console.log("not admitted")</script></body>')
+    probed = page.with_name("probed.html")
+    probed.write_text(html)
+    console, requests, _ = load_in_chromium(probed, tmp_path)
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile2'}",
+                          "--virtual-time-budget=5000", "--dump-dom", probed.as_uri()], capture_output=True, text=True, timeout=120)
+    found = json.loads(dom.stdout.split('data-probe="', 1)[1].split('"', 1)[0].replace("&quot;", '"').replace("&lt;", "<")
+                       .replace("&gt;", ">").replace("&amp;", "&"))
+    first = items[0]
+    assert first["model"] == run.results.models[0].name and first["confidence"] >= 0.9  # the hostile reply is in bin 9
+    n = int(found["label"].split("n=")[1].split(" ")[0])
+    assert found["items"] == n > 0 and hostile in found["replies"] and found["images"] == 0  # shown as text, not markup
+    assert requests == []
+    assert not any("not admitted" in line and "Refused" not in line for line in console)
+    assert any("violates the following Content Security Policy" in line and "blocked" in line for line in console)

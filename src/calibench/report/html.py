@@ -1,5 +1,6 @@
-"""The report: one self-contained HTML page (inline SVG and CSS, no script, no external
-resource) plus the figures as SVG and PNG, all rendered from results.json alone.
+"""The report: one self-contained HTML page (inline SVG and CSS, no external resource) plus the
+figures as SVG and PNG, all rendered from results.json; with the run's items, an item explorer
+(one inline script, the only one the page's Content-Security-Policy admits).
 
 Every string from a run (model names, labels, subjects) goes through jinja2's autoescaping.
 """
@@ -14,6 +15,7 @@ import matplotlib.pyplot as plt
 from calibench import __version__
 from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.report import figures
+from calibench.report.explorer import SCRIPT, embedded_json, explorer_data, run_questions, script_hash
 from calibench.report.format import estimate, gap_estimate, num, pct, points
 from calibench.report.headline import caveats, headline, headline_protocol
 from calibench.report.table import COLUMNS, calibration_error, markdown, ordered_models, rows
@@ -282,18 +284,39 @@ def _provenance(results: Results) -> dict:
     return {"study": results.study, "rows": out}
 
 
-def render_html(results_list: list[Results], *, svgs: dict[str, str] | None = None) -> str:
-    """The report page as a string (``svgs``: figures already drawn, see :func:`context`)."""
-    return _ENV.get_template("report.html.j2").render(**context(results_list, svgs=svgs))
+def _explorer(results_list: list[Results], items_list: list[list[dict]] | None) -> dict | None:
+    """The item explorer's data over every run that came with its items (None: no items given)."""
+    if not items_list:
+        return None
+    combined: dict = {"groups": [], "items": [], "questions": {}}
+    for results, items in zip(results_list, items_list):
+        data = explorer_data(results, items, run_questions(results))
+        shift = len(combined["items"])
+        for group in data["groups"]:
+            combined["groups"].append({**group, "unread": [i + shift for i in group["unread"]],
+                                       "bins": [{**b, "items": [i + shift for i in b["items"]]} for b in group["bins"]]})
+        combined["items"] += data["items"]
+        combined["questions"].update(data["questions"])
+    return combined
 
 
-def write_report(results_list: list[Results], out_dir: Path) -> Path:
-    """Write report.html, table.md and the figures (SVG and PNG) into ``out_dir``; return the page."""
+def render_html(results_list: list[Results], *, svgs: dict[str, str] | None = None, items: list[list[dict]] | None = None) -> str:
+    """The report page as a string (``svgs``: figures already drawn, see :func:`context`; ``items``:
+    each run's items, for the item explorer)."""
+    explorer = _explorer(results_list, items)
+    extra = {"explorer": explorer, "explorer_json": embedded_json(explorer) if explorer else "",
+             "script": SCRIPT if explorer else "", "script_hash": script_hash(SCRIPT)}
+    return _ENV.get_template("report.html.j2").render(**context(results_list, svgs=svgs), **extra)
+
+
+def write_report(results_list: list[Results], out_dir: Path, *, items: list[list[dict]] | None = None) -> Path:
+    """Write report.html, table.md and the figures (SVG and PNG) into ``out_dir``; return the page.
+    ``items`` (each run's items.jsonl rows, in the order of ``results_list``) adds the item explorer."""
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)
     merged = merge(results_list)
     svgs = {stem: figures.save(fig, out_dir / stem) for stem, fig in figures.main_figures(merged)}
     write_atomic(out_dir / "table.md", markdown(rows(merged)))
     page = out_dir / "report.html"
-    write_atomic(page, render_html(results_list, svgs=svgs))
+    write_atomic(page, render_html(results_list, svgs=svgs, items=items))
     return page

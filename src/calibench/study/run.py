@@ -65,3 +65,10 @@ def load_run(path: str | Path) -> Run:
             except ValueError:
                 raise CalibenchError(f"{items_file}, line {number}: not valid JSON") from None
     return Run(path, results, items)
+
+
+def load_items(path: str | Path) -> list[dict] | None:
+    """A run directory's items (see :func:`load_run`), or None where it has no items.jsonl (a
+    results.json given alone): the report then has no item explorer."""
+    path = Path(path)
+    return load_run(path).items if path.is_dir() and (path / "items.jsonl").is_file() else None
