@@ -142,3 +142,20 @@ def test_names_and_dependencies_a_registry_refuses():
         registry.register(registry.Protocol(name="mine", version=1, reads="number", request="mine", follows="verbalized"))
     with pytest.raises(CalibenchError, match="builds on nothing-here"):
         registry.register(registry.Protocol(name="mine", version=1, reads="number", request="mine", builds_on=("nothing-here",)))
+
+
+def test_a_plugin_file_edited_during_a_run_keeps_the_hash_its_replies_were_stored_under(tmp_path):
+    from calibench.elicit.protocols import load_protocol
+
+    plugin = tmp_path / "edited_plugin.py"
+    plugin.write_text(
+        "from dataclasses import dataclass\n"
+        "from calibench.elicit.protocols import Protocol\n"
+        "@dataclass(frozen=True)\n"
+        "class Edited(Protocol):\n"
+        "    pass\n"
+        "EDITED = Edited(name='edited-plugin', version=1, reads='text', request='edited-plugin')\n")
+    protocol = load_protocol(f"{plugin}:EDITED")
+    before = protocol.sha256
+    plugin.write_text(plugin.read_text() + "# edited while the run goes on\n")
+    assert protocol.sha256 == before  # the code running is still the one loaded

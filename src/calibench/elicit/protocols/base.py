@@ -18,6 +18,7 @@ A protocol is a :class:`Protocol`: its fields say what it sends and how its repl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -292,10 +293,13 @@ class Protocol:
         return None
 
 
+@functools.cache
 def code_sha256(cls: type) -> str | None:
     """The hash of the source of the module that defines ``cls`` (where its reading lives, with
     any table it uses); None where no source is kept (an interactive session). The module's
-    text, not its name or path: a plugin file moved elsewhere keeps its hash."""
+    text, not its name or path: a plugin file moved elsewhere keeps its hash. Read once per
+    process: the source is read from disk, and a file edited while a run goes on must not
+    change the keys its replies were stored under (the running code is still the old one)."""
     try:
         return hashlib.sha256(inspect.getsource(sys.modules[cls.__module__]).encode()).hexdigest()
     except (OSError, TypeError, KeyError):
