@@ -1,0 +1,34 @@
+"""scripts/verify_study.py: every published number recomputes from items.jsonl, and a changed one is caught."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+SCRIPT = ROOT / "scripts" / "verify_study.py"
+
+
+def verify(run_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), str(run_dir)], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("run_dir", [ROOT / "docs" / "study", ROOT / "tests" / "fixtures" / "run"])
+def test_the_committed_runs_recompute_from_their_items(run_dir):
+    done = verify(run_dir)
+    assert done.returncode == 0, done.stdout
+    checked = int(done.stdout.split(" numbers recomputed")[0].split()[-1])
+    assert checked >= 50 and ", 0 differ" in done.stdout
+
+
+def test_a_number_that_does_not_follow_from_the_items_is_caught(tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "run", run)
+    results = json.loads((run / "results.json").read_text())
+    results["models"][0]["protocols"][0]["panel"]["metrics"]["brier"]["value"] += 0.001
+    (run / "results.json").write_text(json.dumps(results))
+    done = verify(run)
+    assert done.returncode == 1 and "DIFFERS" in done.stdout and "brier" in done.stdout
