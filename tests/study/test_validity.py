@@ -51,3 +51,21 @@ def test_scale_ambiguous_answers_are_read_both_ways():
     assert readings["percent"].mean_confidence == pytest.approx((0.5 + 0.01) / 2)
     assert readings["probability"].mean_confidence == pytest.approx((0.5 + 1.0) / 2)
     assert scale_readings(items[:1], MetricsConfig()) is None
+
+
+def test_a_stated_confidence_that_never_varies_has_no_correlation_and_no_warning():
+    import warnings
+
+    from calibench.study.config import MetricsConfig
+    from calibench.study.results import signals
+
+    def item(protocol, q, confidence):
+        return {"protocol": protocol, "question_id": q, "rotation": 0, "repetition": 0, "sample": None, "status": "ok",
+                "confidence": confidence, "correct": q.endswith(("1", "3"))}
+
+    # 0.1 seven times: numpy's std() of it is above 0 by rounding, scipy calls it constant
+    items = [item("stated", f"q{k}", 0.1) for k in range(7)] + [item("logprob", f"q{k}", 0.2 + 0.1 * k) for k in range(7)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        comparison = signals(items, ["stated", "logprob"], repetitions=1, temperature=0.0, cfg=MetricsConfig()).comparisons[0]
+    assert comparison.n == 7 and comparison.pearson is None and comparison.spearman is None

@@ -550,7 +550,7 @@ def signals(items: list[dict], protocols: list[str], *, repetitions: int, temper
         ys = np.array([float(a["correct"]) for a, _ in pairs])
         pl = np.array([b["confidence"] for _, b in pairs])
         yl = np.array([float(b["correct"]) for _, b in pairs])
-        varied = ps.std() > 0 and pl.std() > 0 and len(pairs) > 2
+        varied = np.ptp(ps) > 0 and np.ptp(pl) > 0 and len(pairs) > 2  # std() of equal values can come out above 0
         comparisons.append(SignalComparison(
             stated_protocol=stated,
             n=len(pairs),
