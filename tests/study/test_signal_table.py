@@ -56,4 +56,4 @@ def test_the_report_shows_the_signal_table(fault_server, tmp_path):
     assert "Confidence signals on the answers they share" in page and "m: 40 shared answers" in page
     assert page.count("<td class=\"left\">stated</td>") >= 2 and ">best<" in page
     assert (tmp_path / "run" / "signals-m.svg").exists() and (tmp_path / "run" / "signals-m.png").exists()
-    assert "every signal on the 40 answers they share" in page and page.count("<svg") == 4  # with the reliability and risk figures
+    assert "every signal on the 40 answers they share" in page and page.count("<svg") == 5  # with the reliability, risk and card figures

@@ -16,17 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import platform
 import subprocess
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 
-from calibench import __version__
 from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.errors import CalibenchError
 from calibench.data.sampler import DEFAULT_N_TOTAL
@@ -41,11 +38,9 @@ from calibench.study.config import ModelConfig, StudyConfig, study_identity
 from calibench.study.failures import FailureGuard, failure_limit
 from calibench.study.items import build_items
 from calibench.study.plan import plan_model, study_sample
-from calibench.study.signal_table import signal_values
-from calibench.study.template_spread import template_spreads
 from calibench.study.progress import parse_text, progress_for
-from calibench.study.comparisons import comparisons
-from calibench.study.results import Provenance, Results, common_subsets, protocol_result, signals, signals_scored, size_order, timing
+from calibench.study.assemble import ProtocolInfo, model_entry, study_results
+from calibench.study.results import timing
 from calibench.study.store import Store
 
 ENGINE_NOTE = (
@@ -286,56 +281,24 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
     models = []
     for run in runs:
         items = items_by_model[run.config.display]
-        # every signal's (confidence, correct) per answer, once for the sampled signals and the signal table
-        values = signal_values(items, config.protocols, options={g.original.id: len(g.original.choices) for g in run.groups})
-        protocols = [
-            protocol_result(name, PROTOCOLS[name].sha256, [i for i in items if i["protocol"] == name],
-                            repetitions=config.sampling.repetitions, cfg=config.metrics,
-                            constraint=PROTOCOLS[name].constraint_used(constraint=run.config.json_constraint,
-                                                                       backend=run.config.server, logprobs=run.config.logprobs),
-                            reference=_answer_read(items, config.protocols) if PROTOCOLS[name].self_answering else None)
-            for name in config.protocols
-        ]
-        models.append({
-            "name": run.config.display,
-            "label": run.config.display,
-            "model_id": run.model_id,
-            "sha256": run.sha256,
-            "source": run.source,
-            "local": run.config.local,
-            "parameters": run.parameters,
-            "engine": run.engine,
-            "constraint": run.config.json_constraint,
-            "protocols": protocols,
-            "signals": signals(items, config.protocols, repetitions=config.sampling.repetitions,
-                               temperature=config.sampling.temperature, cfg=config.metrics, values=values,
-                               samples=config.sampling.consistency, consistency_temperature=config.sampling.consistency_temperature),
-            "signal_table": signals_scored(values, config.metrics),
-            "templates": template_spreads(protocols, items),
-            "timing": timings[run.config.display],
-        })
-    provenance = Provenance(
-        calibench_version=__version__,
-        git_commit=_git_commit(),
-        python=platform.python_version(),
-        platform=platform.platform(),
-        numpy=np.__version__,
-        started_at=started,
-        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        dataset_manifest=sample.manifest.to_dict(),
-        dataset_manifest_sha256=sample.manifest.content_sha256,
-        prompts={name: PROTOCOLS[name].sha256 for name in config.protocols},
-        sampling=config.sampling.model_dump(),
-        notes=[ENGINE_NOTE] if any(r.config.local for r in runs) else [],
-    )
-    # smaller models first, so that differences read "larger minus smaller"
-    by_size = [runs[i].config.display for i in size_order([r.parameters for r in runs])]
-    results = Results(
-        study=config.name,
-        config=config.model_dump(mode="json"),
-        models=models,
-        common_subset=common_subsets(items_by_model, config.protocols, config.metrics),
-        comparisons=comparisons(items_by_model, config.protocols, config.metrics, order=by_size),
-        provenance=provenance,
-    )
+        reference = _answer_read(items, config.protocols)
+        described = {name: ProtocolInfo(PROTOCOLS[name].sha256, PROTOCOLS[name].self_answering,
+                                        PROTOCOLS[name].constraint_used(constraint=run.config.json_constraint, backend=run.config.server,
+                                                                        logprobs=run.config.logprobs),
+                                        reference[0] if reference else None)
+                     for name in config.protocols}
+        models.append(model_entry(
+            name=run.config.display, items=items, protocols=described, cfg=config.metrics,
+            options={g.original.id: len(g.original.choices) for g in run.groups}, repetitions=config.sampling.repetitions,
+            temperature=config.sampling.temperature, samples=config.sampling.consistency,
+            consistency_temperature=config.sampling.consistency_temperature,
+            model_id=run.model_id, sha256=run.sha256, source=run.source, local=run.config.local, parameters=run.parameters,
+            engine=run.engine, constraint=run.config.json_constraint, timing=timings[run.config.display]))
+    results = study_results(
+        study=config.name, config=config.model_dump(mode="json"), models=models, items_by_model=items_by_model,
+        protocols=config.protocols, cfg=config.metrics, started=started,
+        provenance={"git_commit": _git_commit(), "dataset_manifest": sample.manifest.to_dict(),
+                    "dataset_manifest_sha256": sample.manifest.content_sha256,
+                    "prompts": {name: PROTOCOLS[name].sha256 for name in config.protocols}, "sampling": config.sampling.model_dump(),
+                    "notes": [ENGINE_NOTE] if any(r.config.local for r in runs) else []})
     write_atomic(out / "results.json", results.model_dump_json(indent=1) + "\n")  # validated on construction
