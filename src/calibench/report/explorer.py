@@ -35,8 +35,10 @@ def run_questions(results: Results) -> dict[str, tuple[str, list[str], str]]:
     from calibench.study.config import DataConfig
     from calibench.study.plan import study_sample
 
+    if "data" not in results.config:  # imported from another tool's log: no sample to draw again
+        return {}
     try:
-        sample = study_sample(DataConfig.model_validate(results.config.get("data", {})))
+        sample = study_sample(DataConfig.model_validate(results.config["data"]))
     except (CalibenchError, ValueError, OSError):
         return {}
     return {q.id: (q.question, list(q.choices), q.answer) for q in sample.questions}

@@ -1,0 +1,103 @@
+"""Importing lm-evaluation-harness's --log_samples output, checked against the raw log itself.
+
+The fixture (tests/fixtures/integrations/lm-eval) was produced by lm-eval 0.4.13 with
+SmolLM2-135M on 20 MMLU questions (make integrations-fixtures); the slow test produces it again.
+"""
+
+import json
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from calibench.cli import main
+from calibench.integrations import read_lm_eval
+from calibench.study import load_run
+
+ROOT = Path(__file__).parents[2]
+FIXTURE = ROOT / "tests" / "fixtures" / "integrations" / "lm-eval"
+TOOLS = ROOT / ".venv-integrations" / "bin" / "python"
+
+
+def raw_records() -> list[dict]:
+    return [json.loads(line) for line in (FIXTURE / "samples_calibench_mmlu20.jsonl").read_text().splitlines() if line.strip()]
+
+
+def softmax(xs):
+    top = max(xs)
+    weights = [math.exp(x - top) for x in xs]
+    return [w / sum(weights) for w in weights]
+
+
+def test_every_number_follows_from_the_raw_log(tmp_path, capsys):
+    assert main(["import", "lm-eval", str(FIXTURE), "--out", str(tmp_path / "run")]) == 0
+    assert "40 answers from SmolLM2-135M-Instruct.Q4_1" in capsys.readouterr().out
+    run = load_run(tmp_path / "run")
+    lm_eval_own = json.loads((FIXTURE / "results.json").read_text())["results"]["calibench_mmlu20"]
+    records = raw_records()
+    for protocol, own in (("loglik", "acc,none"), ("loglik-norm", "acc_norm,none")):
+        expected = []
+        for r in records:
+            lls = [float(x[0]) for x in r["filtered_resps"]]
+            if protocol == "loglik-norm":  # each option's length without the space before it, as lm-eval's acc_norm
+                lls = [x / len(r["arguments"][f"gen_args_{k}"]["arg_1"].strip()) for k, x in enumerate(lls)]
+            probs = softmax(lls)
+            best = probs.index(max(probs))
+            expected.append((max(probs), best == int(r["target"])))
+        result = next(p for p in run.results.models[0].protocols if p.protocol == protocol)
+        m = result.panel.metrics
+        n = len(expected)
+        assert result.panel.n == n == 20 and result.parse.parse_rate == 1.0
+        accuracy = sum(right for _, right in expected) / n
+        assert m["accuracy"].value == pytest.approx(accuracy) == lm_eval_own[own]  # lm-eval's own acc / acc_norm
+        assert m["mean_confidence"].value == pytest.approx(sum(c for c, _ in expected) / n)
+        assert m["brier"].value == pytest.approx(sum((c - right) ** 2 for c, right in expected) / n)
+        bins = {}
+        for c, right in expected:
+            bins.setdefault(min(int(c * 10), 9), []).append((c, right))
+        ece = sum(len(b) / n * abs(sum(c for c, _ in b) / len(b) - sum(r for _, r in b) / len(b)) for b in bins.values())
+        assert m["ece"].value == pytest.approx(ece)
+    # provenance points at every file read, with its sha256
+    files = run.results.provenance.dataset_manifest["files"]
+    assert {Path(f["path"]).name for f in files} == {"samples_calibench_mmlu20.jsonl", "results.json"}
+    import hashlib
+
+    for f in files:
+        assert f["sha256"] == hashlib.sha256(Path(f["path"]).read_bytes()).hexdigest()
+    assert (tmp_path / "run" / "report.html").is_file()
+    assert main(["report", str(tmp_path / "run")]) == 0  # the report command works on it unchanged
+
+
+def test_unusable_records_are_counted_never_dropped_silently(tmp_path):
+    records = raw_records()
+    generated = {"doc_id": 99, "doc": {}, "target": "x", "filtered_resps": [["a completion"]], "resps": []}
+    broken = {**records[0], "target": "7"}
+    log = tmp_path / "samples_calibench_mmlu20_2026-12-01T10-00-00.000000.jsonl"
+    log.write_text("\n".join(json.dumps(r) for r in [*records[:5], generated, broken]) + "\nnot json\n")
+    imported = read_lm_eval(log)
+    assert len(imported.answers) == 2 * 5
+    assert imported.skipped == {"not multiple choice (no log-likelihood per option)": 1,
+                                "target outside the options, or a log-likelihood not finite": 1, "not JSON": 1}
+
+
+def test_a_file_that_is_no_such_log_is_one_line_and_exit_2(tmp_path, capsys):
+    junk = tmp_path / "samples_x.jsonl"
+    junk.write_text('{"hello": "world"}\n')
+    assert main(["import", "lm-eval", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no multiple-choice record" in err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not TOOLS.exists(), reason="make integrations-fixtures sets up .venv-integrations")
+def test_the_real_tool_produces_the_fixture_again(tmp_path):
+    subprocess.run([str(TOOLS), str(ROOT / "tests" / "integrations" / "make_fixtures.py"), "lm-eval", str(tmp_path)],
+                   check=True, timeout=1800, env={**os.environ})
+    again = [json.loads(line) for line in (tmp_path / "samples_calibench_mmlu20.jsonl").read_text().splitlines()]
+    for a, b in zip(again, raw_records(), strict=True):
+        assert a["doc"] == b["doc"] and a["target"] == b["target"]
+        assert [float(x[0]) for x in a["filtered_resps"]] == pytest.approx([float(x[0]) for x in b["filtered_resps"]], abs=1e-4)
+    shutil.rmtree(tmp_path)
