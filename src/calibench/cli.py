@@ -407,10 +407,28 @@ def import_() -> None:
 def import_lm_eval(path: Path, out: Path | None) -> None:
     """Import lm-evaluation-harness --log_samples output (a directory or a samples_*.jsonl file):
     each option's log-likelihood becomes letter probabilities, raw (acc) and length-normalised (acc_norm)."""
-    from calibench.integrations import read_lm_eval, write_imported
+    from calibench.integrations import read_lm_eval
 
-    imported = read_lm_eval(path)
-    target = out or Path("runs") / f"lm-eval-{imported.model}"
+    _write_import(read_lm_eval(path), out)
+
+
+@import_.command(name="inspect")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The run directory to write (default: runs/inspect_ai-<model>).")
+def import_inspect(path: Path, out: Path | None) -> None:
+    """Import an inspect_ai eval log (.eval or .json): calibench's scorer's stated confidence, a confidence
+    the reply states, and the written letter's probability where the log kept logprobs."""
+    from calibench.integrations import read_inspect
+
+    _write_import(read_inspect(path), out)
+
+
+def _write_import(imported, out: Path | None) -> None:
+    """Write an imported log as a run directory (default: runs/<tool>-<model>) and say what was read and skipped."""
+    from calibench.integrations import write_imported
+
+    target = out or Path("runs") / f"{imported.tool}-{imported.model}"
     write_imported(imported, target)
     skipped = sum(imported.skipped.values())
     click.echo(f"{target}: {len(imported.answers)} answers from {imported.model}" +

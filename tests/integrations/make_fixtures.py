@@ -1,7 +1,7 @@
 """Produce the logs that calibench's importers are tested on, with the real tools, offline.
 
 Usage (in .venv-integrations, see make integrations-fixtures):
-    python tests/integrations/make_fixtures.py lm-eval OUT_DIR
+    python tests/integrations/make_fixtures.py lm-eval|inspect OUT_DIR
 
 lm-eval: the local task ``calibench_mmlu20`` (lm_eval_task/) over the first 20 questions of the
 default study sample, asked of SmolLM2-135M through lm-evaluation-harness's ``hf`` backend,
@@ -10,6 +10,11 @@ which loads the model's GGUF file through transformers on the CPU (its ``gguf`` 
 which llama.cpp's server does not return). ``--log_samples`` writes every option's
 log-likelihood; the samples file and the results file are copied into OUT_DIR under fixed
 names, beside ``mmlu20.jsonl``, the questions asked.
+
+inspect: calibench's own inspect task (``calibench/mmlu_confidence``, the ``verbalized``
+protocol) over the same 20 questions, asked of Qwen2.5-Coder-0.5B on calibench's embedded llama.cpp
+engine through inspect's OpenAI-compatible provider (``openai-api``); the ``.eval`` log is
+copied into OUT_DIR as ``mmlu_confidence.eval``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ HERE = Path(__file__).parent
 TASK_DIR = HERE / "lm_eval_task"
 QUESTIONS = 20
 MODEL = "smollm2-135m"
+INSPECT_MODEL = "qwen2.5-coder-0.5b"  # SmolLM2-135M reads no verbalized reply: nothing to import
 
 
 def write_questions(path: Path) -> None:
@@ -60,9 +66,24 @@ def lm_eval(out: Path) -> None:
     shutil.copy(TASK_DIR / "mmlu20.jsonl", out / "mmlu20.jsonl")
 
 
+def inspect(out: Path) -> None:
+    from calibench.models.engine import LocalEngine
+
+    out.mkdir(parents=True, exist_ok=True)
+    with LocalEngine(INSPECT_MODEL, threads=2) as engine, tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "LLAMACPP_BASE_URL": engine.base_url, "LLAMACPP_API_KEY": "local", "INSPECT_LOG_DIR": tmp}
+        subprocess.run([str(Path(sys.executable).parent / "inspect"), "eval", "calibench/mmlu_confidence", "-T", f"limit={QUESTIONS}",
+                        "--model", f"openai-api/llamacpp/{INSPECT_MODEL}", "--log-dir", tmp, "--log-format", "eval", "--max-connections", "1",
+                        "--display", "plain"], env=env, check=True)
+        logs = sorted(Path(tmp).glob("*.eval"))
+        if len(logs) != 1:
+            raise SystemExit(f"expected one .eval log, found {logs}")
+        shutil.copy(logs[0], out / "mmlu_confidence.eval")
+
+
 def main() -> None:
     tool, out = sys.argv[1], Path(sys.argv[2])
-    {"lm-eval": lm_eval}[tool](out)
+    {"lm-eval": lm_eval, "inspect": inspect}[tool](out)
 
 
 if __name__ == "__main__":
