@@ -109,3 +109,17 @@ def test_the_real_tool_produces_a_log_that_imports(tmp_path):
     assert main(["import", "inspect", str(tmp_path / "log" / "mmlu_confidence.eval"), "--out", str(tmp_path / "run")]) == 0
     again = {p.protocol: p.panel.n for p in load_run(tmp_path / "run").results.models[0].protocols}
     assert again.keys() == {"verbalized", "letter-prob"} and min(again.values()) > 10
+
+
+def test_another_scorers_reply_is_read_by_calibenchs_parser(tmp_path):
+    from calibench.integrations import read_inspect
+
+    sample = {"id": "q1", "target": "B", "metadata": {"choices": ["w", "x", "y", "z"], "subject": "s"},
+              "output": {"completion": "Answer: B\nConfidence: 80%", "choices": [{"message": {"content": "..."}}]},
+              "scores": {"choice": {"value": "C", "answer": "B"}}}
+    log = tmp_path / "other.json"
+    log.write_text(json.dumps({"eval": {"model": "openai/some-model", "task": "t", "packages": {"inspect_ai": "0.3"}},
+                               "samples": [sample, {**sample, "id": "q2", "target": "Z"}, {**sample, "id": "q3", "output": {}}]}))
+    imported = read_inspect(log)
+    assert [(a.protocol, a.letter, a.confidence) for a in imported.answers] == [("stated-text", "B", 0.8)]
+    assert imported.skipped == {"no target letter among the options": 1, "no output": 1} and imported.model == "some-model"

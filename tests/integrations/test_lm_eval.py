@@ -101,3 +101,18 @@ def test_the_real_tool_produces_the_fixture_again(tmp_path):
         assert a["doc"] == b["doc"] and a["target"] == b["target"]
         assert [float(x[0]) for x in a["filtered_resps"]] == pytest.approx([float(x[0]) for x in b["filtered_resps"]], abs=1e-4)
     shutil.rmtree(tmp_path)
+
+
+def test_several_tasks_stay_apart_and_the_run_recalibrates_and_compares(tmp_path, capsys):
+    out = tmp_path / "out" / "model"
+    out.mkdir(parents=True)
+    lines = (FIXTURE / "samples_calibench_mmlu20.jsonl").read_text()
+    (out / "samples_first_2026-12-01T10-00-00.000000.jsonl").write_text(lines)
+    (out / "samples_second_2026-12-01T10-00-00.000000.jsonl").write_text(lines)
+    imported = read_lm_eval(tmp_path / "out")
+    assert set(imported.protocols) == {"first/loglik", "first/loglik-norm", "second/loglik", "second/loglik-norm"}
+    assert len(imported.answers) == 4 * 20
+    assert main(["import", "lm-eval", str(FIXTURE), "--out", str(tmp_path / "run")]) == 0
+    assert main(["recalibrate", str(tmp_path / "run"), "--folds", "2"]) == 0
+    assert any(p.recalibration is not None for p in load_run(tmp_path / "run").results.models[0].protocols)
+    assert main(["compare", str(tmp_path / "run"), str(tmp_path / "run"), "--out", str(tmp_path / "both")]) == 0

@@ -11,8 +11,9 @@ protocol of its own:
   characters (lm-eval's ``acc_norm``), softmax(ll_i / len_i); a ranking score made into a
   probability, not one the model assigns.
 
-Records that are not multiple choice, or whose target or log-likelihoods cannot be read, are
-counted by reason and reported (never dropped silently); a file with no usable record is one
+With several tasks in one output directory, each task's answers are their own protocols
+(``<task>/loglik``, ``<task>/loglik-norm``). Records that are not multiple choice, or whose
+target or log-likelihoods cannot be read, are counted by reason and reported (never dropped silently); a file with no usable record is one
 clear error.
 """
 
@@ -22,6 +23,7 @@ import hashlib
 import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from calibench.data.question import LETTERS
@@ -67,9 +69,14 @@ def read_lm_eval(path: str | Path) -> Imported:
     if not answers:
         raise CalibenchError(f"{path}: no multiple-choice record with every option's log-likelihood "
                              f"(skipped: {', '.join(f'{n} {why}' for why, n in skipped.items()) or 'none read'})")
+    protocols = dict(PROTOCOLS)
+    tasks = sorted({a.task for a in answers})
+    if len(tasks) > 1:  # each task's answers apart: <task>/loglik, <task>/loglik-norm
+        answers = [replace(a, protocol=f"{a.task}/{a.protocol}") for a in answers]
+        protocols = {f"{task}/{name}": f"{text}, task {task}" for task in tasks for name, text in PROTOCOLS.items()}
     return Imported(
         tool="lm-eval", tool_version=meta.get("lm_eval_version"), model=_model_name(meta),
-        protocols=PROTOCOLS, answers=answers, skipped=skipped,
+        protocols=protocols, answers=answers, skipped=skipped,
         sources=sources + ([{"path": str(results), "sha256": hashlib.sha256(results.read_bytes()).hexdigest()}] if results else []),
     )
 
