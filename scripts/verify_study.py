@@ -8,7 +8,8 @@ and protocol, from the answers read (status ok or lenient; consistency samples e
 
 - n, the parse rate (read over asked, failed requests left out), accuracy, mean confidence,
   the gap (confidence minus accuracy);
-- the plug-in ECE over 10 equal-width bins, left-closed, 1.0 in the top bin:
+- the plug-in ECE over the run's equal-width bins (10 unless its metrics say otherwise),
+  left-closed, 1.0 in the top bin:
   sum_b (n_b / n) |conf_b - acc_b|;
 - the bin-debiased ECE: sum_b (n_b / n) sqrt(max(gap_b^2 - acc_b (1 - acc_b) / (n_b - 1), 0)),
   a bin of one answer keeping |gap_b|;
@@ -31,24 +32,23 @@ from collections import defaultdict
 from pathlib import Path
 
 READ = ("ok", "lenient")
-BINS = 10
 
 
-def bin_of(p: float) -> int:
-    """The equal-width bin of a confidence: [k/10, (k+1)/10), 1.0 in the last."""
-    edges = [k / BINS for k in range(1, BINS)]
+def bin_of(p: float, bins: int) -> int:
+    """The equal-width bin of a confidence: [k/B, (k+1)/B), 1.0 in the last."""
+    edges = [k / bins for k in range(1, bins)]
     return sum(p >= e for e in edges)
 
 
-def recompute(answers: list[tuple[float, bool]]) -> dict[str, float | None]:
+def recompute(answers: list[tuple[float, bool]], bins: int) -> dict[str, float | None]:
     n = len(answers)
     acc = sum(r for _, r in answers) / n
     conf = sum(c for c, _ in answers) / n
-    bins: dict[int, list[tuple[float, bool]]] = defaultdict(list)
+    members_of: dict[int, list[tuple[float, bool]]] = defaultdict(list)
     for c, r in answers:
-        bins[bin_of(c)].append((c, r))
+        members_of[bin_of(c, bins)].append((c, r))
     plug_in = debiased = 0.0
-    for members in bins.values():
+    for members in members_of.values():
         m = len(members)
         gap = sum(c for c, _ in members) / m - sum(r for _, r in members) / m
         a = sum(r for _, r in members) / m
@@ -85,8 +85,9 @@ def main() -> int:
             mine_values = {"n": len(answers), "parse_rate": len(answers) / len(asked) if asked else 0.0}
             stored = {"n": proto["panel"]["n"] if proto["panel"] else 0, "parse_rate": proto["parse"]["parse_rate"]}
             if answers and proto["panel"]:
-                mine_values.update(recompute(answers))
-                stored.update({k: proto["panel"]["metrics"][k]["value"] for k in recompute(answers) if k in proto["panel"]["metrics"]})
+                bins = int(proto["panel"]["options"].get("n_bins", 10))  # the run's own bin count
+                mine_values.update(recompute(answers, bins))
+                stored.update({k: proto["panel"]["metrics"][k]["value"] for k in mine_values if k in proto["panel"]["metrics"]})
             for key, value in mine_values.items():
                 if key not in stored:
                     continue

@@ -427,12 +427,11 @@ def import_inspect(path: Path, out: Path | None) -> None:
 def _write_import(imported, out: Path | None) -> None:
     """Write an imported log as a run directory (default: runs/<tool>-<model>) and say what was read and skipped."""
     from calibench.integrations import write_imported
+    from calibench.integrations.imported import skipped_text
 
     target = out or Path("runs") / f"{imported.tool}-{imported.model}"
     write_imported(imported, target)
-    skipped = sum(imported.skipped.values())
-    click.echo(f"{target}: {len(imported.answers)} answers from {imported.model}" +
-               (f"; {skipped} record(s) skipped: " + ", ".join(f"{n} {why}" for why, n in imported.skipped.items()) if skipped else ""))
+    click.echo(f"{target}: {len(imported.answers)} answers from {imported.model}; {skipped_text(imported.skipped)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,16 +44,17 @@ def raw_log() -> dict:
 
 
 def letter_probability(choice: dict, letters: str):
-    """The first generated token that is an option letter alone, and its probability among the letters at that token."""
+    """The letter right after "Answer:" in the reply, and its probability among the letters at that token."""
     content = (choice.get("logprobs") or {}).get("content") or []
-    for k, entry in enumerate(content):
-        following = content[k + 1]["token"] if k + 1 < len(content) else ""
-        if entry["token"].strip() in letters and not following[:1].isalnum():
+    text = ""
+    for entry in content:
+        if text.rstrip().lower().endswith("answer:") and entry["token"].strip() in letters:
             mass = {letter: 0.0 for letter in letters}
             for top in entry["top_logprobs"]:
                 if top["token"].strip() in mass:
                     mass[top["token"].strip()] += math.exp(top["logprob"])
             return entry["token"].strip(), mass[entry["token"].strip()] / sum(mass.values())
+        text += entry["token"]
     return None
 
 
@@ -68,7 +69,7 @@ def test_every_number_follows_from_the_raw_log(tmp_path, capsys):
         if score["metadata"]["status"] in ("ok", "lenient"):
             stated.append((score["metadata"]["confidence"], score["answer"] == sample["target"]))
         found = letter_probability(sample["output"]["choices"][0], "ABCD")
-        if found:
+        if found and found[0] == score["answer"] and score["metadata"]["status"] in ("ok", "lenient"):
             letters.append((found[1], found[0] == sample["target"]))
     by = {p.protocol: p for p in run.results.models[0].protocols}
     assert set(by) == {"verbalized", "letter-prob"}
@@ -123,3 +124,14 @@ def test_another_scorers_reply_is_read_by_calibenchs_parser(tmp_path):
     imported = read_inspect(log)
     assert [(a.protocol, a.letter, a.confidence) for a in imported.answers] == [("stated-text", "B", 0.8)]
     assert imported.skipped == {"no target letter among the options": 1, "no output": 1} and imported.model == "some-model"
+    # with logprobs, the letter written after "Answer:" and scored gives letter-prob; "A" in the reasoning does not
+    tokens = [("A", -0.1), (" group", -0.1), (".", -0.1), ("\nAnswer", -0.1), (":", -0.1), (" B", -0.2), ("\n", -0.1)]
+    content = [{"token": t, "logprob": lp, "top_logprobs": [{"token": t, "logprob": lp}] + ([{"token": " C", "logprob": -1.8}] if t == " B" else [])}
+               for t, lp in tokens]
+    with_logprobs = {**sample, "output": {"completion": "A group.\nAnswer: B\n", "choices": [{"logprobs": {"content": content}}]}}
+    log.write_text(json.dumps({"eval": {"model": "m"}, "samples": [with_logprobs, {**with_logprobs, "id": "q4", "epoch": 2}]}))
+    imported = read_inspect(log)
+    letter = [a for a in imported.answers if a.protocol == "letter-prob"]
+    assert [(a.letter, a.repetition) for a in letter] == [("B", 0), ("B", 1)]
+    assert letter[0].confidence == pytest.approx(math.exp(-0.2) / (math.exp(-0.2) + math.exp(-1.8)))
+    assert letter[0].letter_mass == pytest.approx(math.exp(-0.2) + math.exp(-1.8))

@@ -7,7 +7,6 @@ SmolLM2-135M on 20 MMLU questions (make integrations-fixtures); the slow test pr
 import json
 import math
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -75,12 +74,44 @@ def test_unusable_records_are_counted_never_dropped_silently(tmp_path):
     records = raw_records()
     generated = {"doc_id": 99, "doc": {}, "target": "x", "filtered_resps": [["a completion"]], "resps": []}
     broken = {**records[0], "target": "7"}
+    contradicted = {**records[1], "acc": 1.0 - records[1]["acc"]}  # lm-eval's own verdict disagrees with the reading
     log = tmp_path / "samples_calibench_mmlu20_2026-12-01T10-00-00.000000.jsonl"
-    log.write_text("\n".join(json.dumps(r) for r in [*records[:5], generated, broken]) + "\nnot json\n")
+    log.write_text("\n".join(json.dumps(r) for r in [*records[2:7], generated, broken, contradicted]) + "\nnot json\n[1, 2]\n")
     imported = read_lm_eval(log)
     assert len(imported.answers) == 2 * 5
     assert imported.skipped == {"not multiple choice (no log-likelihood per option)": 1,
-                                "target outside the options, or a log-likelihood not finite": 1, "not JSON": 1}
+                                "target not one option (neither an index nor an option's text)": 1,
+                                "disagrees with lm-eval's own acc for the record": 1, "not a JSON object": 2}
+
+
+def test_the_target_is_read_as_lm_eval_scores_it_and_the_norm_divides_by_each_options_length(tmp_path):
+    record = raw_records()[0]
+    options = [" yes", " no", " not at all", " 4"]
+    base = {**record, "arguments": {f"gen_args_{k}": {"arg_0": "Q", "arg_1": o} for k, o in enumerate(options)},
+            "filtered_resps": [["-2.0", "False"], ["-1.5", "False"], ["-4.0", "False"], ["-3.0", "False"]]}
+    # "4" is both an index out of range and the last option's text: the option's text
+    by_text = {**base, "target": "4", "acc": 0.0}
+    # "1" is an index; the record's acc (the best option, "no", was right) agrees
+    by_index = {**base, "target": "1", "acc": 1.0}
+    log = tmp_path / "samples_t_2026-12-01T10-00-00.000000.jsonl"
+    log.write_text(json.dumps(by_text) + "\n" + json.dumps(by_index) + "\n")
+    answers = read_lm_eval(log).answers
+    assert [a.answer for a in answers] == ["D", "D", "B", "B"]
+    raw, norm = answers[0], answers[1]
+    assert raw.letter == "B" and raw.confidence == pytest.approx(softmax([-2.0, -1.5, -4.0, -3.0])[1])
+    per_char = [-2.0 / 3, -1.5 / 2, -4.0 / 10, -3.0 / 1]  # lm-eval's acc_norm: each by its option's characters, no space
+    assert norm.letter == "C" and norm.confidence == pytest.approx(max(softmax(per_char)))
+
+
+def test_several_runs_or_models_in_one_folder_are_refused(tmp_path, capsys):
+    lines = (FIXTURE / "samples_calibench_mmlu20.jsonl").read_text()
+    for k, folder in enumerate(("a", "a", "b")):
+        (tmp_path / "twice" / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "twice" / folder / f"samples_t_2026-12-01T10-00-0{k}.000000.jsonl").write_text(lines)
+    assert main(["import", "lm-eval", str(tmp_path / "twice")]) == 2
+    assert "several runs or models" in capsys.readouterr().err
+    assert main(["import", "lm-eval", str(tmp_path / "twice" / "a")]) == 2
+    assert "several runs of task(s) t" in capsys.readouterr().err
 
 
 def test_a_file_that_is_no_such_log_is_one_line_and_exit_2(tmp_path, capsys):
@@ -100,7 +131,6 @@ def test_the_real_tool_produces_the_fixture_again(tmp_path):
     for a, b in zip(again, raw_records(), strict=True):
         assert a["doc"] == b["doc"] and a["target"] == b["target"]
         assert [float(x[0]) for x in a["filtered_resps"]] == pytest.approx([float(x[0]) for x in b["filtered_resps"]], abs=1e-4)
-    shutil.rmtree(tmp_path)
 
 
 def test_several_tasks_stay_apart_and_the_run_recalibrates_and_compares(tmp_path, capsys):
@@ -112,6 +142,8 @@ def test_several_tasks_stay_apart_and_the_run_recalibrates_and_compares(tmp_path
     imported = read_lm_eval(tmp_path / "out")
     assert set(imported.protocols) == {"first/loglik", "first/loglik-norm", "second/loglik", "second/loglik-norm"}
     assert len(imported.answers) == 4 * 20
+    assert main(["import", "lm-eval", str(tmp_path / "out"), "--out", str(tmp_path / "tasks")]) == 0  # '/' in names: figures still written
+    assert (tmp_path / "tasks" / "reliability-first-loglik.svg").is_file()
     assert main(["import", "lm-eval", str(FIXTURE), "--out", str(tmp_path / "run")]) == 0
     assert main(["recalibrate", str(tmp_path / "run"), "--folds", "2"]) == 0
     assert any(p.recalibration is not None for p in load_run(tmp_path / "run").results.models[0].protocols)

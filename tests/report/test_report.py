@@ -217,12 +217,13 @@ def test_the_terminal_table_fits_100_columns_and_names_the_headline_protocol():
     long_model = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
     table_rows = rows(results)
     table_rows[0] = {**table_rows[0], "Model": long_model, "Protocol": "verbalized-json@rephrased" + DISTORTS}
+    table_rows[1] = {**table_rows[1], "Protocol": "an_imported_task_with_a_long_name/loglik-norm"}  # wraps in its column
     console = Console(width=TERMINAL_WIDTH, record=True, file=open("/dev/null", "w"))
     console.print(rich_table(table_rows, title="t", notes=headline(results)))
     lines = console.export_text().splitlines()
     assert max(len(line.rstrip()) for line in lines) <= TERMINAL_WIDTH
     assert long_model in [line.strip() for line in lines]  # a model's name on a line of its own, whole
-    assert any(line.split()[:2] == ["verbalized-json@rephrased", "†"] for line in lines if line.strip())
+    assert "an_imported_task_with_a_long_name/loglik-norm" in "".join(line.split()[0] for line in lines if line.strip() and " " in line.strip())
     assert not any("…" in line for line in lines)  # no cell cut
     assert any("(stated, complete-case)" in line for line in lines)  # the headline says which protocol it is for
 
@@ -256,3 +257,19 @@ def test_figures_read_at_a_glance_with_one_colour_per_protocol_everywhere(result
     write_report([results], tmp_path / "r")
     for stem in stems:
         assert (tmp_path / "r" / f"{stem}.svg").is_file() and (tmp_path / "r" / f"{stem}.png").is_file()
+
+
+def test_the_page_admits_its_own_script_and_no_other(results, tmp_path):
+    import base64
+    import hashlib
+
+    from calibench.study.run import load_run
+
+    run = load_run(FIXTURE)
+    page = write_report([run.results], tmp_path / "r", items=[run.items]).read_text()
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
+    scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.S)
+    assert len(scripts) == 1  # the explorer's (the JSON block is data, type application/json)
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in html.unescape(policy) and "unsafe-inline" not in policy.split("script-src")[1]
+    assert "default-src 'none'" in html.unescape(policy)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from calibench.atomic import write_atomic
 from calibench.data.mmlu_subjects import SUBCATEGORY, category_of
+from calibench.elicit.parser import PARSED
 from calibench.study.assemble import ProtocolInfo, model_entry, study_results
 from calibench.study.config import MetricsConfig
 
@@ -31,8 +32,11 @@ class ImportedAnswer:
     letter: str | None  # the letter read (None: none)
     confidence: float | None
     letter_probs: dict[str, float] | None = None
+    letter_mass: float | None = None  # the probability on the option letters before renormalising
     raw_text: str | None = None
     task: str = ""
+    status: str = "ok"  # the reading's status, as calibench's parser names them (parser.STATUSES)
+    repetition: int = 0  # an inspect epoch after the first: the same question asked again
 
 
 @dataclass(frozen=True)
@@ -46,20 +50,28 @@ class Imported:
     sources: list[dict] = field(default_factory=list)  # every file read: path and sha256
 
 
+def skipped_text(skipped: dict[str, int]) -> str:
+    """The records an import could not use, by reason: "2 record(s) skipped: 1 not JSON, 1 no output"."""
+    if not skipped:
+        return "no record skipped"
+    return f"{sum(skipped.values())} record(s) skipped: " + ", ".join(f"{n} {why}" for why, n in skipped.items())
+
+
 def items_of(imported: Imported) -> list[dict]:
     """The answers as items.jsonl rows (the fields a study's items have)."""
     rows = []
     for a in imported.answers:
-        read = a.letter is not None and a.confidence is not None
+        read = a.letter is not None and a.confidence is not None and a.status in PARSED
         rows.append({
             "question_id": a.question_id, "dataset": a.task or imported.tool, "subject": a.subject,
             "category": category_of(a.subject) if a.subject in SUBCATEGORY else a.subject,
-            "model": imported.model, "protocol": a.protocol, "repetition": 0, "rotation": 0, "sample": None,
-            "answer": a.answer, "shown_answer": a.answer, "key": None, "status": "ok" if read else "no_answer", "error": None,
+            "model": imported.model, "protocol": a.protocol, "repetition": a.repetition, "rotation": 0, "sample": None,
+            "answer": a.answer, "shown_answer": a.answer, "key": None, "status": a.status if read or a.status not in PARSED else "no_answer",
+            "error": None,
             "letter": a.letter, "shown_letter": a.letter, "confidence": a.confidence, "alt_confidence": None,
             "scale": "probability" if read else None, "rule": f"imported:{imported.tool}", "correct": None if a.letter is None else a.letter == a.answer,
             "raw_text": a.raw_text, "raw_text_chars": None if a.raw_text is None else len(a.raw_text), "raw_text_cut": False,
-            "finish_reason": None, "letter_probs": a.letter_probs, "letter_mass": None, "answer_source": imported.tool,
+            "finish_reason": None, "letter_probs": a.letter_probs, "letter_mass": a.letter_mass, "answer_source": imported.tool,
             "prompt_tokens": None, "completion_tokens": None, "cached_tokens": None, "latency_s": None, "endpoint": None,
             "concluded": False,
         })
@@ -77,19 +89,19 @@ def write_imported(imported: Imported, out: Path, *, metrics: MetricsConfig | No
     described = {name: ProtocolInfo(hashlib.sha256(f"{imported.tool}:{name}:{text}".encode()).hexdigest()) for name, text in imported.protocols.items()}
     options = {a.question_id: len(a.letter_probs) if a.letter_probs else 4 for a in imported.answers}
     model = model_entry(name=imported.model, items=items, protocols=described, cfg=cfg, options=options,
+                        repetitions=1 + max((a.repetition for a in imported.answers), default=0),
                         model_id=imported.model, sha256=None, source=imported.tool, local=False, parameters=None, engine=None)
     source = {"tool": imported.tool, "version": imported.tool_version, "files": imported.sources, "skipped": imported.skipped,
               "answers": len(imported.answers)}
-    skipped = sum(imported.skipped.values())
     note = (f"Imported from {imported.tool} {imported.tool_version or ''} logs ({', '.join(s['path'] for s in imported.sources)}): "
-            f"{len(imported.answers)} answers read" + (f"; {skipped} record(s) skipped: " + ", ".join(f"{n} {why}" for why, n in imported.skipped.items())
-                                                     if skipped else "; no record skipped"))
+            f"{len(imported.answers)} answers read; {skipped_text(imported.skipped)}")
     results = study_results(
         study=f"{imported.tool}: {imported.model}", config={"name": f"{imported.tool}-{imported.model}", "imported": source,
                                                             "metrics": cfg.model_dump()},
         models=[model], items_by_model={imported.model: items}, protocols=protocols, cfg=cfg, started=started,
         provenance={"git_commit": None, "dataset_manifest": source,
-                    "dataset_manifest_sha256": hashlib.sha256(json.dumps(imported.sources, sort_keys=True).encode()).hexdigest(),
+                    # the files' contents, not where they lie
+                    "dataset_manifest_sha256": hashlib.sha256("".join(f["sha256"] for f in imported.sources).encode()).hexdigest(),
                     "prompts": {name: info.sha256 for name, info in described.items()}, "sampling": {}, "notes": [note]})
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "items.jsonl", "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))

@@ -7,8 +7,12 @@ Each sample gives up to two confidences, each an imported protocol:
   a sample from another scorer whose reply states a confidence is read by calibench's parser
   (``stated-text``);
 - where the log kept the generated tokens' top log-probabilities (``logprobs``), the
-  probability of the letter the model wrote, renormalised over the option letters at that
-  token (``letter-prob``): the first generated token that is an option letter.
+  probability of the letter the model gave as its answer, renormalised over the option letters
+  at that token (``letter-prob``): the first option letter written right after an ``Answer:``
+  (or ``ANSWER:``, inspect's multiple-choice format), and only where it is the letter the
+  scorer read; the probability on the letters before renormalising is kept (``letter_mass``).
+
+An epoch after the first is the same question asked again (a repetition).
 
 Samples without a target letter, without output, or without any confidence are counted by
 reason and reported; a file that is not an inspect log is one clear error. Both formats are
@@ -20,12 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from calibench.data.question import LETTERS
 from calibench.elicit.parser import PARSED, parse_reply
 from calibench.errors import CalibenchError
-from calibench.integrations.imported import Imported, ImportedAnswer
+from calibench.integrations.imported import Imported, ImportedAnswer, skipped_text
 from calibench.models.letters import letter_probabilities_at
 
 SCORER = "calibench_confidence"  # calibench.integrations.inspect's scorer (not imported: it needs inspect_ai)
@@ -51,8 +56,7 @@ def read_inspect(path: str | Path) -> Imported:
             answers.append(answer)
             protocols.setdefault(answer.protocol, description)
     if not answers:
-        raise CalibenchError(f"{path}: no sample with an answer letter and a confidence "
-                             f"(skipped: {', '.join(f'{n} {why}' for why, n in skipped.items()) or 'no samples'})")
+        raise CalibenchError(f"{path}: no sample with an answer letter and a confidence ({skipped_text(skipped)})")
     model = str(header.get("model") or "inspect model").split("/")[-1]
     return Imported(tool="inspect_ai", tool_version=(header.get("packages") or {}).get("inspect_ai"), model=model,
                     protocols=protocols, answers=answers, skipped=skipped,
@@ -61,6 +65,8 @@ def read_inspect(path: str | Path) -> Imported:
 
 def _load(path: Path) -> dict:
     """The log as inspect's JSON format has it (``eval``, ``results``, ``samples``), from either file format."""
+    if path.is_dir():
+        raise CalibenchError(f"{path}: is a directory; give one .eval or .json log")
     if not path.is_file():
         raise CalibenchError(f"{path}: no such file")
     if path.suffix == ".eval":
@@ -80,7 +86,7 @@ def _read_eval(path: Path) -> dict:
 
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, OSError):
         raise CalibenchError(f"{path}: not an inspect_ai log (an .eval log is a zip archive)") from None
 
     def entry(name: str):
@@ -100,10 +106,12 @@ def _read_eval(path: Path) -> dict:
             raise CalibenchError(f"{path}: not a finished inspect_ai log (no header.json: the eval may still be running)")
         try:
             log = entry("header.json")
-            log["samples"] = [entry(n) for n in sorted(names) if n.startswith("samples/") and n.endswith(".json")]
-        except (ValueError, zstandard.ZstdError) as exc:
+            samples = [entry(n) for n in sorted(names) if n.startswith("samples/") and n.endswith(".json")]
+        except (ValueError, zstandard.ZstdError, zipfile.BadZipFile, OSError) as exc:
             raise CalibenchError(f"{path}: an entry of the log cannot be read ({str(exc)[:120]})") from None
-    return log
+    if not isinstance(log, dict):
+        raise CalibenchError(f"{path}: not an inspect_ai log (its header is not a JSON object)")
+    return {**log, "samples": samples}
 
 
 ZSTD = 93  # the zip compression method number of zstd
@@ -122,28 +130,34 @@ def _answers(sample: dict) -> tuple[list[tuple[ImportedAnswer, str]], str | None
     choices = output.get("choices") if isinstance(output.get("choices"), list) else []
     if not choices:
         return [], "no output"
-    qid = str(sample.get("id"))
-    common = {"question_id": qid, "subject": str(metadata.get("subject") or "inspect"), "answer": target.strip(), "task": "inspect"}
+    epoch = sample.get("epoch") if isinstance(sample.get("epoch"), int) and sample.get("epoch") >= 1 else 1
+    common = {"question_id": str(sample.get("id")), "subject": str(metadata.get("subject") or "inspect"), "answer": target.strip(),
+              "task": "inspect", "repetition": epoch - 1}
     text = _resolved(output.get("completion"), sample)
     found = []
-    score = (sample.get("scores") or {}).get(SCORER)
+    answered = None  # the letter the scorer read, which letter-prob must speak of
+    scores = sample.get("scores") if isinstance(sample.get("scores"), dict) else {}
+    score = scores.get(SCORER)
     if isinstance(score, dict) and isinstance(score.get("metadata"), dict):
         meta = score["metadata"]
         read = meta.get("status") in PARSED and meta.get("confidence") is not None and score.get("answer") in letters
-        found.append((ImportedAnswer(protocol=str(meta.get("protocol") or "calibench"), letter=score.get("answer") if read else None,
-                                     confidence=meta.get("confidence") if read else None, raw_text=text, **common),
+        answered = score.get("answer") if read else None
+        found.append((ImportedAnswer(protocol=str(meta.get("protocol") or "calibench"), letter=answered,
+                                     confidence=meta.get("confidence") if read else None, raw_text=text,
+                                     status=str(meta.get("status") or "no_answer"), **common),
                       f"calibench's {meta.get('protocol')} protocol, read by calibench's scorer inside inspect"))
-    elif text:
-        parsed = parse_reply(text, letters, kind="text")
-        if parsed.status in PARSED and parsed.confidence is not None:
-            found.append((ImportedAnswer(protocol="stated-text", letter=parsed.letter, confidence=parsed.confidence, raw_text=text, **common),
-                          DESCRIBED["stated-text"]))
+    else:
+        answered = next((str(x.get("answer")).strip() for x in scores.values() if isinstance(x, dict) and str(x.get("answer")).strip() in letters), None)
+        parsed = parse_reply(text, letters, kind="text") if text else None
+        if parsed is not None and parsed.status in PARSED and parsed.confidence is not None:
+            found.append((ImportedAnswer(protocol="stated-text", letter=parsed.letter, confidence=parsed.confidence, raw_text=text,
+                                         status=parsed.status, **common), DESCRIBED["stated-text"]))
     letter_prob = _letter_probability(choices[0], letters)
-    if letter_prob is not None:
-        letter, probs = letter_prob
-        found.append((ImportedAnswer(protocol="letter-prob", letter=letter, confidence=probs[letter], letter_probs=probs,
+    if letter_prob is not None and letter_prob[0] == answered:
+        letter, probs, mass = letter_prob
+        found.append((ImportedAnswer(protocol="letter-prob", letter=letter, confidence=probs[letter], letter_probs=probs, letter_mass=mass,
                                      raw_text=text, **common), DESCRIBED["letter-prob"]))
-    return found, None if found else "no confidence in the log (no calibench score, stated confidence or logprobs)"
+    return found, None if found else "no confidence in the log (no calibench score, stated confidence, or logprobs at the answer)"
 
 
 def _resolved(text, sample: dict) -> str | None:
@@ -156,16 +170,21 @@ def _resolved(text, sample: dict) -> str | None:
     return text
 
 
-def _letter_probability(choice: dict, letters) -> tuple[str, dict[str, float]] | None:
-    """The letter the model wrote (the first generated token that is an option letter, and not the
-    start of a longer word) and the option letters' probabilities at that token."""
+def _letter_probability(choice: dict, letters) -> tuple[str, dict[str, float], float] | None:
+    """The answer letter the model wrote (the first option letter, alone, right after an
+    ``Answer:``), the option letters' probabilities at that token and their mass before renormalising."""
     logprobs = choice.get("logprobs") if isinstance(choice, dict) else None
     content = logprobs.get("content") if isinstance(logprobs, dict) else None
     content = [e for e in content or [] if isinstance(e, dict)]
+    written = ""
     for position, entry in enumerate(content):
-        token = str(entry.get("token", "")).strip()
+        token = str(entry.get("token", ""))
         following = str(content[position + 1].get("token", "")) if position + 1 < len(content) else ""
-        if token in letters and not following[:1].isalnum():  # the letter alone, not a word's first piece
+        if token.strip() in letters and not following[:1].isalnum() and ANSWER_MARK.search(written):
             probs = letter_probabilities_at(entry, letters, position=position)
-            return (token, probs.probs) if probs is not None and token in probs.probs else None
+            return (token.strip(), probs.probs, probs.mass) if probs is not None and token.strip() in probs.probs else None
+        written += token
     return None
+
+
+ANSWER_MARK = re.compile(r"answer\s*:\s*$", re.IGNORECASE)  # the text written so far ends with "Answer:"

@@ -63,7 +63,7 @@ def explorer_data(results: Results, items: list[dict], questions: dict) -> dict:
             unread = [_row(i, rows, used) for i in mine if i["status"] not in PARSED or i.get("confidence") is None]
             groups.append({
                 "model": model.label, "protocol": proto.protocol,
-                "bins": [{"label": f"{k / n_bins:.1f}–{(k + 1) / n_bins:.1f}", "items": b,
+                "bins": [{"label": f"{k / n_bins:.2f}–{(k + 1) / n_bins:.2f}", "items": b,
                           "accuracy": float(np.mean([rows[j][5] for j in b])) if b else None} for k, b in enumerate(bins)],
                 "unread": unread,
             })

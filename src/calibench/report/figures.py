@@ -284,14 +284,24 @@ def signals_figure(model: ModelResult) -> tuple[plt.Figure, list[dict]] | None:
     return diagrams(datas, width=3.4, title=f"{model.label}: every signal on the {table.n} answers they share (best Brier first)"), datas
 
 
+def _safe(text: str) -> str:
+    """``text`` made safe for a file name (a model label or an imported protocol may hold '/')."""
+    return re.sub(r"[^\w.@-]", "-", text)
+
+
+def reliability_stem(protocol: str) -> str:
+    """The file stem of a protocol's reliability small multiples."""
+    return "reliability-" + _safe(protocol)
+
+
 def signals_stem(model: ModelResult) -> str:
-    """The file stem of a model's signals figure (its label made safe for a file name)."""
-    return "signals-" + re.sub(r"[^\w.-]", "-", model.label)
+    """The file stem of a model's signals figure."""
+    return "signals-" + _safe(model.label)
 
 
 def recalibration_stem(model: ModelResult, proto: ProtocolResult) -> str:
     """The file stem of a model's before/after recalibration figure for one protocol."""
-    return "recalibration-" + re.sub(r"[^\w.@-]", "-", f"{model.label}-{proto.protocol}")
+    return "recalibration-" + _safe(f"{model.label}-{proto.protocol}")
 
 
 def main_figures(results: Results):
@@ -300,7 +310,7 @@ def main_figures(results: Results):
     the risk-coverage curves, each model's signals side by side, and before and after recalibration."""
     for protocol in dict.fromkeys(p.protocol for m in results.models for p in m.protocols):
         fig, _ = small_multiples(results, protocol)
-        yield f"reliability-{protocol}", fig
+        yield reliability_stem(protocol), fig
         plt.close(fig)
     colors = protocol_colors(results)
     data = trend_data(results)

@@ -75,7 +75,9 @@ def context(results_list: list[Results], *, svgs: dict[str, str] | None = None) 
     results = merge(results_list)
     if svgs is None:
         svgs = {stem: figures.to_svg(fig) for stem, fig in figures.main_figures(results)}
-    reliability = [{"protocol": stem.removeprefix("reliability-"), "svg": svg} for stem, svg in svgs.items() if stem.startswith("reliability-")]
+    reliability = [{"protocol": protocol, "svg": svgs[figures.reliability_stem(protocol)]}
+                   for protocol in dict.fromkeys(p.protocol for m in results.models for p in m.protocols)
+                   if figures.reliability_stem(protocol) in svgs]
     trends = svgs.get("trends")
     selective = [{"model": model.label, "protocol": p.protocol, "n": p.panel.n, "prr": estimate(p.selective.prr, ".2f", p.panel.n),
                   "aurc": estimate(p.panel.metrics["aurc"], ".3f", p.panel.n),
@@ -266,8 +268,11 @@ def _provenance(results: Results) -> dict:
         ("python / numpy", f"{p.python} / {p.numpy}"),
         ("platform", p.platform),
         ("started / finished", f"{p.started_at} / {p.finished_at}"),
-        ("dataset", f"{p.dataset_manifest.get('dataset')} ({len(p.dataset_manifest.get('ids', []))} questions, seed {p.dataset_manifest.get('seed')})"),
-        ("dataset content sha256", p.dataset_manifest_sha256),
+        *([("imported from", f"{p.dataset_manifest.get('tool')} {p.dataset_manifest.get('version') or ''}"),
+           *((f"source file {f['path']}", f"sha256 {f['sha256']}") for f in p.dataset_manifest["files"])]
+          if "files" in p.dataset_manifest else
+          [("dataset", f"{p.dataset_manifest.get('dataset')} ({len(p.dataset_manifest.get('ids', []))} questions, seed {p.dataset_manifest.get('seed')})"),
+           ("dataset content sha256", p.dataset_manifest_sha256)]),
         ("sampling", ", ".join(f"{k}={v}" for k, v in p.sampling.items())),
     ]
     out += [(f"prompt {name} sha256", sha) for name, sha in p.prompts.items()]

@@ -84,7 +84,9 @@ def rich_table(table_rows: list[dict], *, title: str, notes: list[str] = ()) -> 
     for model in dict.fromkeys(r["Model"] for r in table_rows):
         table = Table(title=model, title_justify="left", title_style="bold", box=None, padding=(0, 0, 0, gap), header_style="bold")
         for column in TERMINAL_COLUMNS:
-            table.add_column(column, justify="left" if column == "Protocol" else "right", no_wrap=True)
+            wraps = column == "Protocol" and longest + FIXED_WIDTH + len(TERMINAL_COLUMNS) > TERMINAL_WIDTH  # too long for one line
+            table.add_column(column, justify="left" if column == "Protocol" else "right", no_wrap=not wraps,
+                             max_width=TERMINAL_WIDTH - FIXED_WIDTH - len(TERMINAL_COLUMNS) if wraps else None, overflow="fold")
         for r in (r for r in table_rows if r["Model"] == model):
             v = r["values"]
             cells = [r["Protocol"].replace(DISTORTS, " †"), r["n"], "-", "-", "-", r["ECE"], r["ECE plug-in"], "-", "-", r["Parse"]]

@@ -267,12 +267,10 @@ def _drive(run: ModelRun, todo, done, endpoints, store, progress, concurrency, m
         asyncio.run(_ask_all(run, todo, done, endpoints, store, progress, concurrency, guard))
 
 
-def _answer_read(items: list[dict], protocols: list[str]) -> tuple[str, list[dict]] | None:
-    """The items that carry the answer read's letter (logprob's, else a follow-up's), or None."""
+def _answer_read(protocols: list[str]) -> str | None:
+    """The protocol whose items carry the answer read's letter (logprob, else a follow-up), or None."""
     carriers = sorted((name for name in protocols if PROTOCOLS[name].carries_answer_read), key=lambda n: PROTOCOLS[n].request != "answer")
-    if not carriers:
-        return None
-    return carriers[0], [i for i in items if i["protocol"] == carriers[0]]
+    return carriers[0] if carriers else None
 
 
 def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_model: dict, timings: dict, started: str, out: Path) -> None:
@@ -281,11 +279,11 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
     models = []
     for run in runs:
         items = items_by_model[run.config.display]
-        reference = _answer_read(items, config.protocols)
+        reference = _answer_read(config.protocols)
         described = {name: ProtocolInfo(PROTOCOLS[name].sha256, PROTOCOLS[name].self_answering,
                                         PROTOCOLS[name].constraint_used(constraint=run.config.json_constraint, backend=run.config.server,
                                                                         logprobs=run.config.logprobs),
-                                        reference[0] if reference else None)
+                                        reference)
                      for name in config.protocols}
         models.append(model_entry(
             name=run.config.display, items=items, protocols=described, cfg=config.metrics,
