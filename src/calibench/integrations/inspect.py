@@ -37,7 +37,8 @@ def _one_request(protocol: str):
     return p
 
 
-def question_of(state_metadata: dict, target: str, sample_id) -> Question:
+def _question(state_metadata: dict, target: str, sample_id) -> Question:
+    """The sample as the calibench Question its reader needs (options and subject from the sample's metadata)."""
     return Question(id=str(sample_id), dataset="mmlu", subject=state_metadata["subject"], category=state_metadata["category"],
                     question=state_metadata["question"], choices=tuple(state_metadata["choices"]), answer=target)
 
@@ -49,7 +50,7 @@ def calibench_confidence(protocol: str = "verbalized"):
     p = _one_request(protocol)
 
     async def score(state: TaskState, target: Target) -> Score:
-        question = question_of(state.metadata, target.text, state.sample_id)
+        question = _question(state.metadata, target.text, state.sample_id)
         choice = state.output.choices[0] if state.output and state.output.choices else None
         text = state.output.completion if state.output else None
         response = {"choices": [{"message": {"content": text}, "finish_reason": FINISH.get(choice.stop_reason if choice else "", None)}]}
