@@ -274,3 +274,14 @@ def test_the_page_admits_its_own_script_and_no_other(results, tmp_path):
     digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
     assert f"script-src 'sha256-{digest}'" in html.unescape(policy) and "unsafe-inline" not in policy.split("script-src")[1]
     assert "default-src 'none'" in html.unescape(policy)
+
+
+def test_many_diagrams_wrap_four_to_a_row():
+    from calibench.report.figures import diagrams
+
+    empty = {"title": "m · s: no answers", "bins": [], "histogram": None}
+    fig = diagrams([empty] * 6, width=3.4)  # e.g. a model's signals in the extended study
+    width, height = fig.get_size_inches()
+    assert width == pytest.approx(4 * 3.4) and height == pytest.approx(2 * 4.8)
+    assert sum(ax.get_visible() for ax in fig.axes) == 12 and len(fig.axes) == 16  # two places of the second row left empty
+    plt.close(fig)

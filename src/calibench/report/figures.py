@@ -111,13 +111,21 @@ def before_after(model: ModelResult, proto: ProtocolResult) -> tuple[plt.Figure,
     return diagrams(datas, width=4.2), datas
 
 
-def diagrams(datas: list[dict], *, width: float, title: str | None = None, height: float = 4.8, min_width: float = 5.0) -> plt.Figure:
-    """Reliability diagrams side by side, each ``width`` inches wide (the figure at least
-    ``min_width``), ``height`` inches tall, under an optional ``title``."""
-    fig, axes = plt.subplots(2, max(1, len(datas)), figsize=(max(width * len(datas), min_width), height),
-                             gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
+def diagrams(datas: list[dict], *, width: float, title: str | None = None, height: float = 4.8, min_width: float = 5.0,
+             per_row: int = 4) -> plt.Figure:
+    """Reliability diagrams side by side, ``per_row`` to a row, each ``width`` inches wide (the
+    figure at least ``min_width``) and ``height`` inches tall, under an optional ``title``."""
+    cols = max(1, min(len(datas), per_row))
+    rows = max(1, -(-len(datas) // per_row))
+    fig, axes = plt.subplots(2 * rows, cols, figsize=(max(width * cols, min_width), height * rows),
+                             gridspec_kw={"height_ratios": [3, 1] * rows}, squeeze=False)
     for i, data in enumerate(datas):
-        plot_reliability(data, axes[0][i], axes[1][i])
+        row, col = divmod(i, per_row)
+        plot_reliability(data, axes[2 * row][col], axes[2 * row + 1][col])
+    for i in range(len(datas), rows * cols):  # the last row's empty places
+        row, col = divmod(i, per_row)
+        axes[2 * row][col].set_visible(False)
+        axes[2 * row + 1][col].set_visible(False)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
