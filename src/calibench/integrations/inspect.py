@@ -21,8 +21,8 @@ from inspect_ai.solver import TaskState, generate
 from calibench.data import load_dataset, sample_study
 from calibench.data.question import Question
 from calibench.elicit.protocols import get_protocol
+from calibench.integrations.inspect_log import SCORER
 
-SCORER = "calibench_confidence"
 TOP_LOGPROBS = 20  # so that the answer letter's probability can be read from the log too
 # inspect's stop reasons in the OpenAI terms calibench's readers use
 FINISH = {"stop": "stop", "max_tokens": "length", "model_length": "length"}

@@ -33,7 +33,7 @@ from calibench.errors import CalibenchError
 from calibench.integrations.imported import Imported, ImportedAnswer, skipped_text
 from calibench.models.letters import letter_probabilities_at
 
-SCORER = "calibench_confidence"  # calibench.integrations.inspect's scorer (not imported: it needs inspect_ai)
+SCORER = "calibench_confidence"  # the name of calibench.integrations.inspect's scorer
 DESCRIBED = {
     "letter-prob": "the probability of the letter the model wrote, renormalised over the option letters at that token",
     "stated-text": "a confidence stated in the reply, read by calibench's parser",

@@ -16,9 +16,9 @@ from calibench import __version__
 from calibench.atomic import remove_stale_temporaries, write_atomic
 from calibench.report import figures
 from calibench.report.explorer import SCRIPT, embedded_json, explorer_data, run_questions, script_hash
-from calibench.report.format import estimate, gap_estimate, num, pct, points
+from calibench.report.format import estimate, num, pct, points
 from calibench.report.headline import caveats, headline, headline_protocol
-from calibench.report.table import COLUMNS, calibration_error, markdown, ordered_models, rows
+from calibench.report.table import COLUMNS, calibration_error, markdown, ordered_models, row, rows
 from calibench.study.comparisons import ALPHA, MIN_N, TESTED
 from calibench.study.results import POLICIES, Results
 
@@ -177,15 +177,16 @@ def two_lines(text: str) -> tuple[str, str]:
     return text, ""
 
 
+CARD = (("Accuracy", "Acc"), ("Stated confidence", "Conf"), ("Gap", "Gap"), ("ECE", "ECE"))
+
+
 def _card(model, proto, svg: str) -> dict:
-    """A model's card: the headline protocol's numbers, each with its interval, and a small diagram."""
-    m, n = proto.panel.metrics, proto.panel.n
+    """A model's card: the headline protocol's numbers as the comparison table writes them, each
+    with its interval, and a small diagram."""
+    cells, n = row(model, proto), proto.panel.n
     return {"model": model.label, "protocol": proto.protocol, "n": n, "svg": svg, "few": n < MIN_N,
-            "rows": [("Accuracy", two_lines(estimate(m["accuracy"], ".0%", n))),
-                     ("Stated confidence", two_lines(estimate(m["mean_confidence"], ".0%", n))),
-                     ("Gap", two_lines(gap_estimate(m["overconfidence_gap"], n))),
-                     ("ECE", two_lines(estimate(calibration_error(m), ".3f", n))),
-                     ("Parse rate", (pct(proto.parse.parse_rate), f"{proto.parse.parsed} of {proto.parse.n}"))]}
+            "rows": [(label, two_lines(cells[column])) for label, column in CARD]
+                    + [("Parse rate", (cells["Parse"], f"{proto.parse.parsed} of {proto.parse.n}"))]}
 
 
 def _missing_matrix(results: Results) -> dict:

@@ -37,7 +37,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from calibench.elicit.protocols import BACKENDS, DEFAULT_PROTOCOLS, PROTOCOLS, TEMPLATES, available, get_protocol, load_protocol
+from calibench.elicit.protocols import (BACKENDS, DEFAULT_PROTOCOLS, PROTOCOLS, TEMPLATES, available, get_protocol, load_protocol,
+                                        sampleable)
 from calibench.elicit.protocols.templates import SEPARATOR, split_name
 from calibench.errors import CalibenchError
 
@@ -293,9 +294,9 @@ class StudyConfig(_Strict):
         self.protocols = self._in_templates(self.protocols)
         sampled = self.sampling.consistency_protocols
         if sampled is not None:
-            wrong = [p for p in sampled if p not in self.protocols or not PROTOCOLS[p].self_answering or PROTOCOLS[p].template != "plain"]
+            can = sampleable(self.protocols)
+            wrong = [p for p in sampled if p not in can]
             if wrong:
-                can = [p for p in self.protocols if PROTOCOLS[p].self_answering and PROTOCOLS[p].template == "plain"]
                 raise ValueError(f"sampling.consistency_protocols: {', '.join(wrong)} is not one of the study's protocols that answer "
                                  f"on their own ({', '.join(can) or 'none'})")
         permuted = self.data.permuted_protocols

@@ -108,8 +108,8 @@ def _item(model: str, protocol, group: Group, sent: dict, readings: dict[str, Re
     chars = _reply_chars(response, reading.text)
     usage = _usage(replies)
     timings = response.get("timings") if isinstance(response.get("timings"), dict) else {}
-    first = response.get("usage") if isinstance(response.get("usage"), dict) else {}
-    details = first.get("prompt_tokens_details") if isinstance(first.get("prompt_tokens_details"), dict) else {}
+    own = response.get("usage") if isinstance(response.get("usage"), dict) else {}  # cached tokens: the first request's
+    details = own.get("prompt_tokens_details") if isinstance(own.get("prompt_tokens_details"), dict) else {}
     probs = reading.probs
     back = (lambda d: {original_letter(k, shown, group.rotation): v for k, v in d.items()}) if probs else None
     letter = original_letter(parsed.letter, shown, group.rotation)

@@ -17,7 +17,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, replace
 
 from calibench.data.question import Question
-from calibench.elicit.protocols import BACKENDS, PROTOCOLS, Protocol, request_protocols
+from calibench.elicit.protocols import BACKENDS, PROTOCOLS, Protocol, request_protocols, sampleable
 from calibench.elicit.protocols.sampled import samples_of
 from calibench.elicit.protocols.templates import check_outside
 from calibench.elicit.readers import answer_letter
@@ -172,21 +172,19 @@ def plan_requests(
     senders = tuple(request_protocols(protocols))
     rotated = tuple(request_protocols(permuted)) if permuted is not None else senders
     check_outside(questions, senders)
-    sampled = sampling.consistency_protocols
-    if sampled is None:
-        sampled = [name for name in protocols if PROTOCOLS[name].self_answering and PROTOCOLS[name].template == "plain"]
+    sampled = sampling.consistency_protocols if sampling.consistency_protocols is not None else sampleable(protocols)
     samples = tuple(s for name in sampled for s in samples_of(PROTOCOLS[name], sampling.consistency, sampling.consistency_temperature))
+    # few-shot templates last: their prompts share no prefix with the others'
+    first, again, rotated = (tuple(sorted(s, key=lambda p: p.template == "few-shot")) for s in (senders + samples, senders, rotated))
+    only_rotated = tuple(permuted) if permuted is not None else None
     groups = []
     for question in questions:
         for rotation in range(min(permutations, len(question.choices))):
             shown = rotate(question, rotation)
             for repetition in range(sampling.repetitions):
-                sends = (senders + samples if repetition == 0 else senders) if rotation == 0 else rotated
-                # few-shot templates last: their prompts share no prefix with the others'
-                sends = tuple(sorted(sends, key=lambda p: p.template == "few-shot"))
-                only = tuple(permuted) if rotation and permuted is not None else None
+                sends = (first if repetition == 0 else again) if rotation == 0 else rotated
                 groups.append(Group(model, model_sha256, question, shown, rotation, repetition, sends, sampling,
-                                    constraint, backend, logprobs, only))
+                                    constraint, backend, logprobs, only_rotated if rotation else None))
     return groups
 
 

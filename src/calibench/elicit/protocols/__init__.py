@@ -158,6 +158,12 @@ def self_answering(names) -> list[str]:
     return [name for name in names if PROTOCOLS[name].self_answering]
 
 
+def sampleable(names) -> list[str]:
+    """The protocols among ``names`` that sampling consistency can sample: those that fix their
+    own letter, in their plain template."""
+    return [name for name in self_answering(names) if PROTOCOLS[name].template == "plain"]
+
+
 def request_protocols(protocols) -> list[Protocol]:
     """The requests a set of protocols sends, each once, in a fixed order: the answer read first,
     then its follow-ups, then the self-answering protocols (so a question's requests share a prefix)."""
@@ -179,5 +185,5 @@ __all__ = [
     "ANSWER", "ANSWER_INSTRUCTION", "ANSWER_PREFILL", "BACKENDS", "BUILT_IN", "CONFIDENCE_PREFILL", "CONSTRAINTS",
     "DEFAULT_PROTOCOLS", "ENTRY_POINT_GROUP", "NUMBER_GRAMMAR", "PROTOCOLS", "P_TRUE_QUESTION", "READINGS",
     "REQUESTS", "STATED_QUESTION", "SYSTEM_PROMPT", "TEMPLATES", "TOP_LOGPROBS", "Backend", "Protocol", "available",
-    "get_protocol", "grammar", "load_protocol", "register", "request_protocols", "schema", "self_answering",
+    "get_protocol", "grammar", "load_protocol", "register", "request_protocols", "sampleable", "schema", "self_answering",
 ]
