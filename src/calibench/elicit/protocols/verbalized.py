@@ -10,7 +10,7 @@ from calibench.elicit.protocols.base import Protocol
 VERBALIZED = Protocol(name="verbalized", version=3, reads="text", request="verbalized", max_tokens=32,
                       instruction="Give the letter of your answer and your confidence (0-100%) that it is correct. "
                                   "Reply with two lines:\nAnswer: <letter>\nConfidence: <0-100>%",
-                      rephrasing="Which option is right, and how sure are you? State the letter you choose and the probability "
-                                 "(0-100%) that it is right, in exactly this form:\nAnswer: <letter>\nConfidence: <0-100>%",
+                      rephrasing="State the letter of the option you choose and the probability (0-100%) that it is right. "
+                                 "Write only these two lines:\nAnswer: <letter>\nConfidence: <0-100>%",
                       example="Answer: {letter}\nConfidence: {confidence}%",
                       summary="one free-text reply 'Answer: <letter> / Confidence: <0-100>%' (the reference study's format)")
