@@ -285,3 +285,17 @@ def test_many_diagrams_wrap_four_to_a_row():
     assert width == pytest.approx(4 * 3.4) and height == pytest.approx(2 * 4.8)
     assert sum(ax.get_visible() for ax in fig.axes) == 12 and len(fig.axes) == 16  # two places of the second row left empty
     plt.close(fig)
+
+
+def test_a_figure_keeps_its_whole_name_when_the_model_label_holds_dots(tmp_path):
+    # "signals-qwen2.5-coder-0.5b" once lost ".5b", and two protocols' recalibration figures of
+    # one model overwrote each other
+    from calibench.report.figures import save
+
+    fig = plt.figure()
+    for stem in ("signals-qwen2.5-coder-0.5b", "recalibration-qwen2.5-coder-0.5b-stated", "recalibration-qwen2.5-coder-0.5b-p-true"):
+        save(fig, tmp_path / stem)
+    plt.close(fig)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{stem}.{ext}" for stem in ("signals-qwen2.5-coder-0.5b", "recalibration-qwen2.5-coder-0.5b-stated",
+                                     "recalibration-qwen2.5-coder-0.5b-p-true") for ext in ("svg", "png"))

@@ -360,8 +360,9 @@ def save(fig: plt.Figure, stem) -> str:
     """Write ``stem``.svg and ``stem``.png (200 dpi), each atomically; return the SVG markup
     (as :func:`to_svg`), so that a page can inline the figure without drawing it again."""
     svg = _svg_document(fig)
-    write_atomic(stem.with_suffix(".svg"), svg)
+    # Not with_suffix: a model label such as "qwen2.5-coder-0.5b" holds dots of its own.
+    write_atomic(stem.parent / f"{stem.name}.svg", svg)
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=200, metadata={"Software": None})
-    write_atomic(stem.with_suffix(".png"), png.getvalue())
+    write_atomic(stem.parent / f"{stem.name}.png", png.getvalue())
     return svg[svg.index("<svg") :]
