@@ -125,6 +125,10 @@ def test_bare_zero_and_one_carry_their_probability_reading():
     stray = parse_reply("Confidence: 0.99%", ABCD, kind="number")  # a probability with a stray "%"?
     assert (stray.confidence, stray.alt_confidence) == (pytest.approx(0.0099), pytest.approx(0.99))
     assert parse_reply("Confidence: 5.5%", ABCD, kind="number").alt_confidence is None
+    # zero is zero on either scale: SmolLM2-135M's "0.0000%" is no ambiguity (123 of its 300
+    # rephrased stated replies were once marked so)
+    for zero in ("Confidence: 0.0000%", "Confidence: 0"):
+        assert parse_reply(zero, ABCD, kind="number").alt_confidence is None
     readings = [one, parse_reply('{"answer": "C", "confidence": 0.8}', ABCD, kind="json")]
     assert [r.status for r in mark_scale_ambiguous(readings)] == ["scale_ambiguous", "ok"]
     assert [r.status for r in mark_scale_ambiguous([one, one])] == ["ok", "ok"]  # never wrote a decimal: 1 means 1%

@@ -25,8 +25,8 @@ words after it are option A's own text.
 Confidence scale, recorded as ``percent`` or ``probability``: a number followed by "%" is a
 percentage; otherwise a number written with a decimal point and at most 1 ("0.85", "1.0")
 is a probability; any other number is a percentage ("85"). Two forms could be either: a
-bare ``0`` or ``1``, and a decimal at most 1 with a "%" ("0.99%": SmolLM2-135M wrote it after
-writing "0.99" elsewhere). Both are read as percentages and ``alt_confidence`` carries the
+bare ``1``, and a decimal at most 1 with a "%" ("0.99%": SmolLM2-135M wrote it after
+writing "0.99" elsewhere); zero ("0", "0.0000%") is zero on either scale. Both are read as percentages and ``alt_confidence`` carries the
 probability reading, so that a study can mark them ``scale_ambiguous`` where the same model
 writes probabilities elsewhere (:func:`mark_scale_ambiguous`).
 
@@ -54,7 +54,7 @@ MAX_REPLY_CHARS = 20_000  # longer replies are read from their start only (and c
 
 @dataclass(frozen=True)
 class Parsed:
-    """What was read from one reply. ``alt_confidence`` is the probability reading of a bare 0 or 1."""
+    """What was read from one reply. ``alt_confidence`` is the probability reading of a bare 1 or a decimal percentage at most 1%."""
 
     letter: str | None
     confidence: float | None
@@ -169,6 +169,8 @@ def _with_confidence(letter: str | None, number: str, percent_sign: bool, status
         alt = value * 100  # "1": 1%, or 1.0 from a model that writes probabilities
     elif percent_sign and "." in text and value <= 0.01:
         alt = value * 100  # "0.99%": 0.99%, or a probability with a stray "%"
+    if alt == value:
+        alt = None  # "0" and "0.0000%" are zero on either scale: nothing to choose between
     return Parsed(letter, value, scale, status, rule, alt_confidence=alt)
 
 
@@ -356,7 +358,7 @@ def _lenient(text: str, letters, cut: bool, options) -> Parsed:
 
 
 def mark_scale_ambiguous(readings: list[Parsed]) -> list[Parsed]:
-    """Readings with a second scale reading (a bare 0 or 1, or "0.99%") become ``scale_ambiguous``
+    """Readings with a second scale reading (a bare 1, or "0.99%") become ``scale_ambiguous``
     where the same model and protocol also wrote a probability (a decimal at most 1, no "%")
     elsewhere: then "1" may mean 100%, not 1%, and "0.99%" may mean 99%."""
     if not any(r.scale == "probability" and r.status in PARSED for r in readings):

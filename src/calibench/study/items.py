@@ -51,7 +51,7 @@ def build_items(store: Store, model: str, groups: list[Group], protocols: list[s
             row, parsed = _item(model, sample, group, sent, readings)
             rows.append({**row, "protocol": sample.label, "sample": sample.index})
             readings_of.append(parsed)
-    for name in protocols:  # a bare 0 or 1 where the protocol's other answers wrote probabilities
+    for name in protocols:  # a bare 1 or "0.99%" where the protocol's other answers wrote probabilities
         indices = [i for i, row in enumerate(rows) if row["protocol"] == name and row["status"] in PARSED]
         marked = mark_scale_ambiguous([readings_of[i] for i in indices])
         for i, parsed in zip(indices, marked):
