@@ -299,3 +299,33 @@ def test_a_figure_keeps_its_whole_name_when_the_model_label_holds_dots(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"{stem}.{ext}" for stem in ("signals-qwen2.5-coder-0.5b", "recalibration-qwen2.5-coder-0.5b-stated",
                                      "recalibration-qwen2.5-coder-0.5b-p-true") for ext in ("svg", "png"))
+
+
+def test_signals_md_holds_every_signal_section_the_run_has(results, tmp_path):
+    from calibench.report.signals_md import signals_markdown
+    from calibench.study.results import SignalRow, SignalTable, TemplateSpread
+
+    # the fixture's 24 answers per row make no signals table: signals.md is not written
+    assert signals_markdown(results) is None
+    write_report([results], tmp_path / "r")
+    assert not (tmp_path / "r" / "signals.md").exists()
+    est = Estimate(value=0.1, low=0.05, high=0.2, level=0.95, method="percentile", n_boot=10)
+    model = results.models[0]
+    reliability = model.protocols[0].panel.reliability
+    metrics_named = ("accuracy", "mean_confidence", "overconfidence_gap", "ece_debiased_l1", "brier", "auroc")
+    table = SignalTable(n=40, best="logprob", left_out={"verbalized": 0}, rows=[
+        SignalRow(signal="logprob", ece=est, brier=0.2, auroc=0.6, aurc=0.5, prr=0.1, brier_minus_best=None, reliability=reliability),
+        SignalRow(signal="stated", ece=est, brier=0.3, auroc=None, aurc=None, prr=None, brier_minus_best=est, reliability=reliability)])
+    spread = TemplateSpread(protocol="stated", templates=["stated", "stated@few-shot"], n={"stated": 24, "stated@few-shot": 20},
+                            spread=dict.fromkeys(metrics_named, 0.04), interval_width=dict.fromkeys(metrics_named, 0.3),
+                            example_copies={"stated": 0.0, "stated@few-shot": 0.61})
+    richer = results.model_copy(update={"models": [model.model_copy(update={"signal_table": table, "templates": [spread]}),
+                                                   *results.models[1:]]})
+    text = signals_markdown(richer)
+    assert f"**{model.label}**: 40 answers shared by every signal; left out for fewer than 30 answers: `verbalized` (n = 0)." in text
+    assert "| `logprob` | 0.100 [0.050, 0.200] | 0.200 | 0.60 | 0.500 | 0.10 | best |" in text
+    assert "| `stated` | 0.100 [0.050, 0.200] | 0.300 | - | - | - | +0.100 [+0.050, +0.200] |" in text
+    assert f"| {model.label} | `stated`, `stated@few-shot` | 24, 20 | {' | '.join(['0.040 (0.300)'] * 5)} | 0%, 61% |" in text
+    assert text.index("## Every signal") < text.index("## Prompt templates") < text.index("## Cost")
+    write_report([richer], tmp_path / "s")
+    assert (tmp_path / "s" / "signals.md").read_text() == text

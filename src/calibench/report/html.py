@@ -18,6 +18,7 @@ from calibench.report import figures
 from calibench.report.explorer import SCRIPT, embedded_json, explorer_data, run_questions, script_hash
 from calibench.report.format import estimate, num, pct, points
 from calibench.report.headline import caveats, headline, headline_protocol
+from calibench.report.signals_md import signals_markdown
 from calibench.report.table import COLUMNS, calibration_error, markdown, ordered_models, row, rows
 from calibench.study.comparisons import ALPHA, MIN_N, TESTED
 from calibench.study.results import POLICIES, Results
@@ -316,13 +317,18 @@ def render_html(results_list: list[Results], *, svgs: dict[str, str] | None = No
 
 
 def write_report(results_list: list[Results], out_dir: Path, *, items: list[list[dict]] | None = None) -> Path:
-    """Write report.html, table.md and the figures (SVG and PNG) into ``out_dir``; return the page.
+    """Write report.html, table.md, signals.md (when the run has signals to compare, templates or
+    option orders: :mod:`calibench.report.signals_md`) and the figures (SVG and PNG) into ``out_dir``;
+    return the page.
     ``items`` (each run's items.jsonl rows, in the order of ``results_list``) adds the item explorer."""
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)
     merged = merge(results_list)
     svgs = {stem: figures.save(fig, out_dir / stem) for stem, fig in figures.main_figures(merged)}
     write_atomic(out_dir / "table.md", markdown(rows(merged)))
+    signals = signals_markdown(merged)
+    if signals is not None:
+        write_atomic(out_dir / "signals.md", signals)
     page = out_dir / "report.html"
     write_atomic(page, render_html(results_list, svgs=svgs, items=items))
     return page
