@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from calibench import __version__
 from calibench.atomic import write_atomic
@@ -122,18 +123,21 @@ def protocols(plugins, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    # the costs as a table, what each asks as paragraphs below it: both read in 80 columns
     table = Table(title="Elicitation protocols",
                   caption=f"Per question, run alone, on the first {COST_QUESTIONS} questions of the default sample (llama.cpp server); "
                           "prompt tokens estimated as bytes / 4; 'answer' is the answer read.")
-    for column in ("name", "builds on", "requests", "prompt tok", "max gen tok", "what it asks"):
-        table.add_column(column, justify="right" if "tok" in column else "left", no_wrap=column != "what it asks")
+    for column in ("name", "builds on", "requests", "prompt tok", "max gen tok"):
+        table.add_column(column, justify="right" if "tok" in column else "left", no_wrap=column != "requests")
     for row in rows:
         requests = " + ".join(f"{n} {k}" for k, n in row["requests_per_question"].items())
-        what = row["summary"] + (f" [{row['cites']}]" if row["cites"] else "") + ("" if row["built_in"] else " (plugin)")
         table.add_row(row["name"], row["builds_on"] or "-", requests, f"{row['prompt_tokens_per_question']:.0f}",
-                      str(row["max_generated_tokens_per_question"]), what)
+                      str(row["max_generated_tokens_per_question"]))
     console = Console()
     console.print(table)
+    for row in rows:
+        what = row["summary"] + (f" [{row['cites']}]" if row["cites"] else "") + ("" if row["built_in"] else " (plugin)")
+        console.print(Text.assemble((row["name"], "bold"), ": ", what))
     templated = [row["name"] for row in rows if len(row["templates"]) > 1]
     if templated:
         console.print(f"Prompt templates ([elicit] templates, or a protocol named NAME@TEMPLATE): {', '.join(templated)} "

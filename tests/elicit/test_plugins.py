@@ -36,6 +36,16 @@ def test_the_example_plugin_is_listed_with_its_cost(capsys):
     assert rows["stated"]["built_in"] and rows["logprob"]["requests_per_question"] == {"answer": 1}
 
 
+def test_the_listing_reads_in_80_columns_with_what_each_protocol_asks(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["protocols", "--plugin", SPEC]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80  # nothing cut at the terminal's edge
+    text = " ".join(out.split())  # the paragraphs wrap: read them as one text
+    assert "cot: step-by-step reasoning" in text and "[Xiong et al. 2024" in text
+    assert "ten-point:" in text and "(plugin)" in text
+
+
 def test_the_example_plugin_runs_in_a_study(fault_server, tmp_path):
     def reply(body):
         last = body["messages"][-1]["content"]
