@@ -61,11 +61,13 @@ def test_reliability_data_areas_are_proportional_to_counts(results):
     assert data["title"].startswith("smollm2-135m: ECE ") and "n=24 parsed (100% parse rate)" in data["title"]
 
 
-def with_eces(results, protocol, eces_and_gaps, *, n=300, ece_p=None):
+def with_eces(results, protocol, eces_and_gaps, *, n=300, ece_p=None, families=("Qwen", "Qwen")):
     """A copy of results whose protocol panels carry the given (ece, gap) estimates and n, with a
-    paired ECE comparison between the two models whose Holm-adjusted p-value is ``ece_p``."""
+    paired ECE comparison between the two models whose Holm-adjusted p-value is ``ece_p``, and
+    the two models of ``families``."""
     models = []
-    for model, (ece, gap) in zip(results.models, eces_and_gaps):
+    for model, (ece, gap), family in zip(results.models, eces_and_gaps, families):
+        model = model.model_copy(update={"family": family})
         protos = []
         for p in model.protocols:
             if p.protocol == protocol and p.panel is not None:
@@ -91,15 +93,28 @@ def test_headline_follows_the_data(results):
     assert "overconfident" not in text and "improves" not in text
     better = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (-0.08, -0.12, -0.04))], ece_p=0.001)
     text = " ".join(headline(better))
-    assert "Calibration improves with scale: ECE falls at every step in size, each fall significant in a paired test (stated, complete-case): ECE 0.400 (smollm2-135m) → 0.100 (qwen2.5-coder-0.5b)." in text
-    assert "smollm2-135m → qwen2.5-coder-0.5b -0.300 [-0.350, -0.250], Holm p = 0.001" in text
+    assert "ECE by model (stated, complete-case): 0.400 (smollm2-135m), 0.100 (qwen2.5-coder-0.5b)." in text
+    assert ("Within Qwen, calibration improves with scale: ECE falls at every step in size, each fall significant in a paired test "
+            "(stated, complete-case; same questions, 95% CI, Holm-adjusted over the study's 1 tests): "
+            "smollm2-135m → qwen2.5-coder-0.5b -0.300 [-0.350, -0.250], Holm p = 0.001.") in text
+    assert "No claim about scale" not in text
+    # the same numbers from two families: no claim about scale, the paired difference still given
+    families = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (-0.08, -0.12, -0.04))],
+                         ece_p=0.001, families=("SmolLM2", "Qwen2.5-Coder"))
+    text = " ".join(headline(families))
+    assert "improves" not in text and "Within" not in text
+    assert ("No claim about scale is made across families (Qwen2.5-Coder, SmolLM2), which differ in more than size; paired "
+            "differences (stated, complete-case, Holm-adjusted): smollm2-135m → qwen2.5-coder-0.5b -0.300 [-0.350, -0.250], Holm p = 0.001.") in text
+    unknown = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (-0.08, -0.12, -0.04))],
+                        ece_p=0.001, families=(None, None))
+    assert "No claim about scale is made between models whose family is not recorded" in " ".join(headline(unknown))
     assert "overlap" not in text and "Left out" not in text
     assert "Overconfident (stated, complete-case; CI of the gap above zero): smollm2-135m." in text
     assert "Underconfident (stated, complete-case; CI of the gap below zero): qwen2.5-coder-0.5b." in text
     # the same point estimates, but the paired test does not establish the difference
     unsure = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (0.2, 0.1, 0.3))], ece_p=0.2)
     text = " ".join(headline(unsure))
-    assert "No steady change with scale is established" in text and "improves" not in text
+    assert "Within Qwen, no change with scale is established" in text and "improves" not in text
     assert "Every one of the 2 models with 30 or more answers is overconfident (stated, complete-case)" in text
     unclear = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (0.01, -0.02, 0.04))], ece_p=0.001)
     assert "Gap indistinguishable from zero (stated, complete-case): qwen2.5-coder-0.5b." in " ".join(headline(unclear))
@@ -329,3 +344,17 @@ def test_signals_md_holds_every_signal_section_the_run_has(results, tmp_path):
     assert text.index("## Every signal") < text.index("## Prompt templates") < text.index("## Cost")
     write_report([richer], tmp_path / "s")
     assert (tmp_path / "s" / "signals.md").read_text() == text
+
+
+def test_trend_lines_join_the_models_of_one_family_only(results):
+    def lines(families):
+        data = trend_data(with_eces(results, "stated", [((0.4, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.1, 0.07, 0.14), (0.2, 0.1, 0.3))],
+                                    families=families))
+        fig = plot_trends({"stated": data["stated"]})
+        drawn = [line for line in fig.axes[0].get_lines() if line.get_linestyle() != "None"]  # not the points or caps
+        plt.close(fig)
+        return drawn
+
+    joined = lines(("Qwen", "Qwen"))
+    assert len(joined) == 1 and list(joined[0].get_ydata()) == [0.4, 0.1]
+    assert lines(("SmolLM2", "Qwen2.5-Coder")) == [] and lines((None, None)) == []

@@ -59,6 +59,7 @@ def test_end_to_end_on_the_embedded_engine(tmp_path):
     assert {i["status"] for i in run.items} <= set(STATUSES) | {"failed"}
     model = run.results.models[0]
     assert model.sha256 == LADDER["smollm2-135m"].sha256 and model.engine["model_sha256"] == model.sha256
+    assert (model.family, model.parameters) == ("SmolLM2", LADDER["smollm2-135m"].parameters)  # scale is compared within a family
     assert run.results.provenance.dataset_manifest["ids"][:5] == [i["question_id"] for i in run.items if i["protocol"] == "stated"]
     # every number in results.json is recomputed from items.jsonl
     for proto in model.protocols:

@@ -167,7 +167,7 @@ def small_multiples(results: Results, protocol: str) -> tuple[plt.Figure, list[d
 
 def trend_data(results: Results) -> dict:
     """ECE (the headline, bin-debiased) and gap against model size with CIs, and mean confidence
-    against accuracy, per protocol; each point carries its n."""
+    against accuracy, per protocol; each point carries its n and its model's family."""
     out: dict[str, list[dict]] = {}
     for model in ordered_models(results):
         for proto in model.protocols:
@@ -178,6 +178,7 @@ def trend_data(results: Results) -> dict:
                 {
                     "model": model.label,
                     "parameters": model.parameters,
+                    "family": model.family,
                     "n": proto.panel.n,
                     **{f"{name}_{part}": getattr(m[name], part) for name in ("ece", "overconfidence_gap", "accuracy", "mean_confidence") for part in ("value", "low", "high")},
                 }
@@ -190,7 +191,8 @@ def plot_trends(data: dict, *, colors: dict[str, str] | None = None) -> plt.Figu
     confidence against accuracy (a colour per protocol, a marker shape per model, both in legends).
 
     Points with fewer than ``MIN_N`` answers are drawn hollow, labelled with their n, and left
-    out of the trend line (the report makes no claim from them).
+    out of the trend line (the report makes no claim from them). A line joins the models of one
+    family only: across families it would draw a scale trend that the study cannot claim.
     """
     colors = colors or {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(data)}
     models = list(dict.fromkeys(p["model"] for points in data.values() for p in points))
@@ -209,9 +211,13 @@ def plot_trends(data: dict, *, colors: dict[str, str] | None = None) -> plt.Figu
                 x = [p["parameters"] for p in chosen]
                 y = np.array([p[f"{key}_value"] for p in chosen])
                 err = np.array([[p[f"{key}_value"] - p[f"{key}_low"] for p in chosen], [p[f"{key}_high"] - p[f"{key}_value"] for p in chosen]])
-                ax.errorbar(x, y, yerr=err, marker="o", capsize=3, color=color, linestyle="-" if enough else "none",
+                ax.errorbar(x, y, yerr=err, marker="o", capsize=3, color=color, linestyle="none",
                             markerfacecolor=color if enough else "white", label=label)
                 label = None
+                for family in dict.fromkeys(p["family"] for p in chosen if enough and p["family"]):
+                    line = sorted((p for p in chosen if p["family"] == family), key=lambda p: p["parameters"])
+                    if len(line) >= 2:
+                        ax.plot([p["parameters"] for p in line], [p[f"{key}_value"] for p in line], color=color, linewidth=1.5)
                 for p in chosen if not enough else ():
                     ax.annotate(f"n={p['n']}", (p["parameters"], p[f"{key}_value"]), fontsize=6, xytext=(5, -3), textcoords="offset points")
         for p in points:

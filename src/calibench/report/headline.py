@@ -4,8 +4,9 @@ Every sentence names the protocol and the missing-data policy it holds for (the 
 protocol, complete-case). Rows with fewer than ``MIN_N`` answers are left out of every claim,
 and the sentence says so. A change between models is claimed only from the paired
 comparisons in results.json (same questions, Holm-adjusted across the study), never from
-overlapping intervals; a model is called overconfident or underconfident only when the CI of
-its gap excludes zero.
+overlapping intervals, and a change with scale only between models of one family (``family``
+in results.json); a model is called overconfident or underconfident only when the CI of its
+gap excludes zero.
 """
 
 from __future__ import annotations
@@ -69,20 +70,8 @@ def headline(results: Results) -> list[str]:
     labels = [m.label for m, _ in points]
     eces = [calibration_error(panel.metrics) for _, panel in points]
     if len(points) >= 2:
-        chain = " → ".join(f"{e.value:.3f} ({label})" for e, label in zip(eces, labels))
-        steps = [_step(results, protocol, a, b) for a, b in zip(labels, labels[1:])]
-        sized = all(m.parameters is not None for m, _ in points)
-        falls = [fall for _, fall in steps]
-        if sized and all(f is True for f in falls):
-            verdict = "Calibration improves with scale: ECE falls at every step in size, each fall significant in a paired test"
-        elif sized and all(f is False for f in falls):
-            verdict = "Calibration worsens with scale: ECE rises at every step in size, each rise significant in a paired test"
-        elif sized:
-            verdict = "No steady change with scale is established: not every step in size changes ECE significantly in a paired test"
-        else:
-            verdict = "ECE by model"
-        out.append(f"{verdict} ({scope}): ECE {chain}. Paired differences (same questions, 95% CI, Holm-adjusted over "
-                   f"the study's {_family(results)} tests): " + "; ".join(text for text, _ in steps) + ".")
+        out.append(f"ECE by model ({scope}): " + ", ".join(f"{e.value:.3f} ({label})" for e, label in zip(eces, labels)) + ".")
+        out += _scale(results, protocol, scope, [m for m, _ in points])
     else:
         e = eces[0]
         out.append(f"{labels[0]} ({scope}): ECE {e.value:.3f} [{e.low:.3f}, {e.high:.3f}].")
@@ -101,6 +90,40 @@ def headline(results: Results) -> list[str]:
             out.append(f"Underconfident ({scope}; CI of the gap below zero): {', '.join(under)}.")
         if unclear:
             out.append(f"Gap indistinguishable from zero ({scope}): {', '.join(unclear)}.")
+    return out
+
+
+def _scale(results: Results, protocol: str, scope: str, models: list) -> list[str]:
+    """What the paired tests say of scale: within each family of two or more sized models only,
+    since models of different families differ in more than size (data, tokenizer, training);
+    steps across families are given as paired differences with no verdict."""
+    families: dict[str, list] = {}
+    for m in models:
+        if m.parameters is not None and m.family is not None:
+            families.setdefault(m.family, []).append(m)
+    family_of = {m.label: m.family for ms in families.values() for m in ms}
+    out = []
+    for family, members in families.items():
+        if len(members) < 2:
+            continue
+        members = sorted(members, key=lambda m: m.parameters)
+        steps = [_step(results, protocol, a.label, b.label) for a, b in zip(members, members[1:])]
+        falls = [fall for _, fall in steps]
+        if all(f is True for f in falls):
+            verdict = "calibration improves with scale: ECE falls at every step in size, each fall significant in a paired test"
+        elif all(f is False for f in falls):
+            verdict = "calibration worsens with scale: ECE rises at every step in size, each rise significant in a paired test"
+        else:
+            verdict = "no change with scale is established: not every step in size changes ECE significantly in a paired test"
+        out.append(f"Within {family}, {verdict} ({scope}; same questions, 95% CI, Holm-adjusted over the study's "
+                   f"{_family(results)} tests): " + "; ".join(text for text, _ in steps) + ".")
+    across = [(a, b) for a, b in zip(models, models[1:]) if family_of.get(a.label) is None or family_of.get(a.label) != family_of.get(b.label)]
+    if across:
+        named = sorted({m.family for m in models if m.family is not None})
+        why = (f"across families ({', '.join(named)}), which differ in more than size" if len(named) > 1
+               else "between models whose family is not recorded (set family in the study's [[models]])")
+        out.append(f"No claim about scale is made {why}; paired differences ({scope}, Holm-adjusted): "
+                   + "; ".join(_step(results, protocol, a.label, b.label)[0] for a, b in across) + ".")
     return out
 
 

@@ -115,6 +115,9 @@ class ModelConfig(_Strict):
     backend: Literal["llama.cpp", "vllm", "openai"] | None = None
     # Whether the endpoints return logprobs (top_logprobs); the answer read and P(True) use them.
     logprobs: bool = True
+    # The model family ("Llama 3", ...), for scale claims: sizes are compared only within one
+    # family. The ladder's models know theirs.
+    family: str | None = None
 
     @property
     def json_constraint(self) -> str:

@@ -308,6 +308,7 @@ class ModelResult(_Model):
     source: str
     local: bool
     parameters: float | None
+    family: str | None = None  # the model family (SmolLM2, Qwen2.5-Coder, ...): scale is compared only within one
     engine: dict[str, Any] | None
     constraint: Literal["json-schema", "grammar"] | None = None  # how JSON replies were forced
     protocols: list[ProtocolResult]

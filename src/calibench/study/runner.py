@@ -57,6 +57,7 @@ class ModelRun:
     sha256: str | None
     source: str
     parameters: float | None
+    family: str | None
     engine: dict | None
     groups: list
 
@@ -157,8 +158,9 @@ def _resolve_model(cfg: ModelConfig):
     if cfg.local:
         resolved = resolve(cfg.name)
         params = resolved.ladder.parameters if resolved.ladder else None
-        return resolved, resolved.name, resolved.sha256, resolved.source, params
-    return None, cfg.name, None, ", ".join(e.base_url for e in cfg.endpoints), None
+        family = cfg.family or (resolved.ladder.family if resolved.ladder else None)
+        return resolved, resolved.name, resolved.sha256, resolved.source, params, family
+    return None, cfg.name, None, ", ".join(e.base_url for e in cfg.endpoints), None, cfg.family
 
 
 def _git_commit() -> str | None:
@@ -199,9 +201,9 @@ def run_study(config: StudyConfig, *, console: Console | None = None, show_progr
     with Store(out / "responses.sqlite") as store:
         done = store.done_keys()
         todos = []
-        for cfg, (_, model_id, sha, source, params) in zip(config.models, resolved_models):
+        for cfg, (_, model_id, sha, source, params, family) in zip(config.models, resolved_models):
             groups = plan_model(cfg, config, questions, model_sha256=sha)
-            runs.append(ModelRun(cfg, model_id, sha, source, params, None, groups))
+            runs.append(ModelRun(cfg, model_id, sha, source, params, family, None, groups))
             todos.append([g for g in groups if _pending(g, done, store)])
         for i, (run, todo, (resolved, *_)) in enumerate(zip(runs, todos, resolved_models)):
             cfg, e = run.config, run.config.engine
@@ -291,7 +293,7 @@ def _write_outputs(config: StudyConfig, sample, runs: list[ModelRun], items_by_m
             temperature=config.sampling.temperature, samples=config.sampling.consistency,
             consistency_temperature=config.sampling.consistency_temperature,
             model_id=run.model_id, sha256=run.sha256, source=run.source, local=run.config.local, parameters=run.parameters,
-            engine=run.engine, constraint=run.config.json_constraint, timing=timings[run.config.display]))
+            family=run.family, engine=run.engine, constraint=run.config.json_constraint, timing=timings[run.config.display]))
     results = study_results(
         study=config.name, config=config.model_dump(mode="json"), models=models, items_by_model=items_by_model,
         protocols=config.protocols, cfg=config.metrics, started=started,
