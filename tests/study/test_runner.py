@@ -180,6 +180,16 @@ def test_quick_preset(fault_server, tmp_path):
     assert run.results.models[0].timing.requests == 60 and run.results.models[0].timing.floor_s is None  # no engine timings
 
 
+def test_a_remote_model_is_given_its_family_and_size_in_the_study_file(fault_server, tmp_path):
+    fault_server.default = lambda body: ("ok", "Answer: B\nConfidence: 80%")
+    cfg = parse_config({"name": "sized", "out": str(tmp_path / "run"), "protocols": ["verbalized"], "data": {"limit": 2},
+                        "metrics": {"n_boot": 50},
+                        "models": [{"name": "llama-8b", "family": "Llama 3", "parameters": 8.0e9,
+                                    "endpoints": [{"base_url": fault_server.base_url, "max_concurrency": 1}]}]})
+    model = load_run(run_study(cfg, show_progress=False)).results.models[0]
+    assert (model.family, model.parameters) == ("Llama 3", 8.0e9)
+
+
 def test_the_cli_says_when_answers_failed(fault_server, tmp_path, capsys):
     from calibench.cli import main
 

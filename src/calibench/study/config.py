@@ -115,9 +115,10 @@ class ModelConfig(_Strict):
     backend: Literal["llama.cpp", "vllm", "openai"] | None = None
     # Whether the endpoints return logprobs (top_logprobs); the answer read and P(True) use them.
     logprobs: bool = True
-    # The model family ("Llama 3", ...), for scale claims: sizes are compared only within one
-    # family. The ladder's models know theirs.
-    family: str | None = None
+    # The model family ("Llama 3", ...) and its parameter count, for the trends and the scale
+    # claims: sizes are compared only within one family. The ladder's models know theirs.
+    family: str | None = Field(default=None, min_length=1)
+    parameters: float | None = Field(default=None, gt=0)
 
     @property
     def json_constraint(self) -> str:

@@ -157,10 +157,10 @@ def _pending(group, done: set[str], store: Store) -> bool:
 def _resolve_model(cfg: ModelConfig):
     if cfg.local:
         resolved = resolve(cfg.name)
-        params = resolved.ladder.parameters if resolved.ladder else None
+        params = cfg.parameters or (resolved.ladder.parameters if resolved.ladder else None)
         family = cfg.family or (resolved.ladder.family if resolved.ladder else None)
         return resolved, resolved.name, resolved.sha256, resolved.source, params, family
-    return None, cfg.name, None, ", ".join(e.base_url for e in cfg.endpoints), None, cfg.family
+    return None, cfg.name, None, ", ".join(e.base_url for e in cfg.endpoints), cfg.parameters, cfg.family
 
 
 def _git_commit() -> str | None:
