@@ -63,11 +63,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows there, for scripts/publish_study.py")
     parser.add_argument("--what", default="", help="one sentence saying which runs these are (written into the JSON)")
     args = parser.parse_args()
+    rows = compare(args.run_a, args.run_b)
     if args.json:
-        args.json.write_text(json.dumps({"what": args.what, "rows": compare(args.run_a, args.run_b)}, indent=1) + "\n", encoding="utf-8")
+        args.json.write_text(json.dumps({"what": args.what, "rows": rows}, indent=1) + "\n", encoding="utf-8")
     print("| model | protocol | replies paired | byte-identical | same reading | in one run only | " + " | ".join(METRICS) + " |")
     print("|---|---|---|---|---|---|" + "---|" * len(METRICS))
-    for r in compare(args.run_a, args.run_b):
+    for r in rows:
         cells = []
         for m in METRICS:
             pair = r["metrics"].get(m)

@@ -8,9 +8,11 @@ Usage: python scripts/publish_study.py [--run runs/offline-ladder-extended]
            [--reproducibility docs/study/reproducibility.json] [--reading scripts/study_reading.md]
            [--out docs/study]
 
-The hand-written reading (``--reading``) is placed after the generated sections, and may cite
-only numbers the generated page shows: the script refuses to publish one that cites another.
-(`make publish-study` runs the studies, recalibration, then this.)
+The v1 study, the reproducibility check and the hand-written reading must exist: a page
+without them is refused, not published short. The reading is placed after the generated
+sections, and may cite only numbers the generated page shows, sign included: the script
+refuses to publish one that cites another. (`make publish-study` runs the studies,
+recalibration, then this.)
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from pathlib import Path
 from scipy.stats import binomtest
 
 from calibench.elicit.protocols import available
+from calibench.elicit.protocols.cot import MAX_TOKENS as COT_TOKENS
+from calibench.elicit.protocols.templates import EXAMPLES
 from calibench.models.ladder import LADDER, parameter_label
+from calibench.report.figures import signals_stem
 from calibench.report.format import estimate, num, pct, points
-from calibench.report.headline import headline
+from calibench.report.headline import headline, holm_family_size
 from calibench.report.signals_md import option_orders, sampled_signals, signal_tables, template_spreads
 from calibench.report.table import calibration_error, markdown, ordered_models, rows
-from calibench.study.comparisons import ALPHA
+from calibench.study.comparisons import ALPHA, difference
 from calibench.study.results import POLICIES, Results
 from calibench.study.run import load_results, load_run
 
@@ -94,16 +99,16 @@ def intro(r: Results, sampled: Results | None) -> list[str]:
         "with the standard library alone; the page is written by `scripts/publish_study.py`, the full report is "
         f"[`report.html`](report.html) and the signal tables are [`signals.md`](signals.md). Run finished "
         f"{p.finished_at[:10]} with calibench {p.calibench_version} (commit `{(p.git_commit or 'unknown')[:12]}`), "
-        f"Python {p.python}. Intervals: 95% bootstrap over questions ({r.models[0].protocols[0].panel.metrics['ece'].n_boot} "
+        f"Python {p.python}. Intervals: 95% bootstrap over questions ({r.config.get('metrics', {}).get('n_boot')} "
         "resamples). ECE: 10 equal-width bins, L1, weighted by bin count, bin-debiased (the plug-in value beside it); "
         "its interval starts at 0 unless a consistency-resampling test rejects perfect calibration "
         "([docs/statistics.md](../statistics.md)). Paired tests: exact McNemar for accuracy, paired bootstrap for ECE, "
-        f"Brier and AUROC; all {sum(1 for c in r.comparisons for t in c.tests if t.p_value is not None)} p-values of the "
-        f"study form one family, Holm-adjusted; a claim needs an adjusted p below {ALPHA}.",
+        f"Brier and AUROC; all {holm_family_size(r)} p-values of the study form one family, Holm-adjusted; a claim "
+        f"needs an adjusted p below {ALPHA}.",
     ]
     if sampled is not None:
-        lines += ["", f"Three more runs of `verbalized-json` at temperature {sampled.provenance.sampling['temperature']} "
-                      "measure run-to-run spread: [`sampled/`](sampled/)."]
+        lines += ["", f"{sampled.provenance.sampling['repetitions']} more runs of `verbalized-json` at temperature "
+                      f"{sampled.provenance.sampling['temperature']} measure run-to-run spread: [`sampled/`](sampled/)."]
     return lines
 
 
@@ -121,7 +126,7 @@ def results_section(r: Results) -> list[str]:
         "protocols: " + ", ".join(f"[`{p}`](reliability-{p}.svg)" for p in main if p != "stated")
         + "; against model size: [trends](trends.svg) (lines join one family's models only); selective prediction: "
         "[risk-coverage](risk-coverage.svg); every signal of a model side by side: "
-        + ", ".join(f"[{m.label}](signals-{m.label}.svg)" for m in ordered_models(r)) + ".",
+        + ", ".join(f"[{m.label}]({signals_stem(m)}.svg)" for m in ordered_models(r)) + ".",
     ]
 
 
@@ -131,63 +136,78 @@ def scale_section(r: Results) -> list[str]:
     for m in ordered_models(r):
         if m.family and m.parameters:
             families.setdefault(m.family, []).append(m)
+    pairs = [(family, a, b) for family, members in families.items()
+             for a, b in zip(sorted(members, key=lambda m: m.parameters), sorted(members, key=lambda m: m.parameters)[1:])]
+    if not pairs:
+        return []
+    quant = {m.label: LADDER[m.name].quantization for m in r.models if m.name in LADDER}
+    named = "; ".join(f"{family}: {a.label} and {b.label}" + (f" (quantised {quant[a.label]} and {quant[b.label]})"
+                                                               if a.label in quant and b.label in quant else "")
+                      for family, a, b in pairs)
     out = ["", "## Scale, within one family", "",
-           "A claim about scale compares models that differ in size and little else: here only Qwen2.5-Coder 0.5B and "
-           "1.5B share a family. SmolLM2 differs from them in training data, tokenizer and recipe as well as size, so "
-           "no scale claim is made across families. Differences are larger minus smaller, on the questions both "
-           "answered (complete-case), with Holm-adjusted p-values:", "",
-           "| Family | Protocol | n | Δ accuracy (McNemar p, Holm) | Δ ECE [95% CI] (Holm p) | Δ Brier [95% CI] (Holm p) | Δ AUROC [95% CI] (Holm p) |",
+           f"A claim about scale compares models of one family ({named}); models of different families differ in "
+           "training data, tokenizer and recipe as well as size, so no scale claim is made across families. Two models of "
+           "one family can still differ in more than size (their quantisation above). Differences are larger minus smaller, "
+           "on the answers both gave (complete-case; each question counts once per option order asked), with "
+           "Holm-adjusted p-values:", "",
+           "| Models | Protocol | n | Δ accuracy (McNemar p, Holm p) | Δ ECE [95% CI] (Holm p) | Δ Brier [95% CI] (Holm p) | Δ AUROC [95% CI] (Holm p) |",
            "|---|---|---|---|---|---|---|"]
-    any_row = False
-    for family, members in families.items():
-        for a, b in zip(members, members[1:]):
-            for c in r.comparisons:
-                if c.kind != "models" or {c.a, c.b} != {a.label, b.label}:
-                    continue
-                any_row = True
-                acc = c.test("accuracy")
-                cells = [f"{points(acc.difference)} ({_p(acc.p_value)}, {_p(acc.p_holm)})"]
-                for metric in ("ece_debiased_l1", "brier", "auroc"):
-                    t = c.test(metric)
-                    cells.append("-" if t is None or t.difference is None else
-                                 f"{t.difference:+.3f} [{t.low:+.3f}, {t.high:+.3f}] ({_p(t.p_holm)})")
-                out.append(f"| {family} {parameter_label(a.parameters)} → {parameter_label(b.parameters)} | `{c.within}` | {c.n} | "
-                           + " | ".join(cells) + " |")
-    return out if any_row else []
+    protocols = list(dict.fromkeys(c.within for c in r.comparisons if c.kind == "models"))
+    for family, a, b in pairs:
+        for protocol in protocols:
+            found = {metric: difference(r.comparisons, kind="models", within=protocol, a=a.label, b=b.label, metric=metric)
+                     for metric in ("accuracy", "ece_debiased_l1", "brier", "auroc")}
+            acc = found["accuracy"]
+            if acc is None:
+                continue
+            cells = [f"{points(acc.value)} ({_p(acc.p_value)}, {_p(acc.p_holm)})"]
+            for metric in ("ece_debiased_l1", "brier", "auroc"):
+                d = found[metric]
+                cells.append("-" if d is None or d.value is None else
+                             f"{d.value:+.3f}" + ("" if d.low is None else f" [{d.low:+.3f}, {d.high:+.3f}]") + f" ({_p(d.p_holm)})")
+            out.append(f"| {a.label} → {b.label} | `{protocol}` | {acc.n} | " + " | ".join(cells) + " |")
+    return out
 
 
 def signals_section(r: Results) -> list[str]:
-    return ["", "## Every confidence signal on the same answers", "",
-            "Per model, every signal with 30 answers or more, scored on the answers all of them share (each on its own "
-            "answer's correctness: `stated`, `p-true`, `linguistic` and `p-true-samples` speak of the answer read's letter, "
-            "the others of their own), sorted by Brier score; the last column is the paired bootstrap difference to the "
-            "best signal's Brier score. AURC: area under the risk-coverage curve (lower is better); PRR: prediction "
-            "rejection ratio (1 is an oracle ranking, 0 a random one).", "",
-            *signal_tables(r),
-            "Sampling consistency (each on the answers its samples cover):", "", *sampled_signals(r)]
+    tables, sampled = signal_tables(r), sampled_signals(r)
+    if not tables and not sampled:
+        return []
+    out = ["", "## Every confidence signal on the same answers", ""]
+    if tables:
+        out += ["Per model, every signal with 30 answers or more, scored on the answers all of them share (each on its own "
+                "answer's correctness: `stated`, `p-true`, `linguistic` and `p-true-samples` speak of the answer read's letter, "
+                "the others of their own), sorted by Brier score; the last column is the paired bootstrap difference to the "
+                "best signal's Brier score. AURC: area under the risk-coverage curve (lower is better); PRR: prediction "
+                "rejection ratio (1 is an oracle ranking, 0 a random one).", "", *tables]
+    if sampled:
+        out += ["Sampling consistency (each on the answers its samples cover):", "", *sampled]
+    return out
 
 
 def answers_section(r: Results) -> list[str]:
     out = ["", "## What each protocol does to the answers", "",
-           "The protocols that answer on their own, against the answer read on the same questions: the share naming "
-           "the same letter, both accuracies, and the exact McNemar test of the difference (raw, and Holm-adjusted with "
-           "the study's other tests where the paired comparison holds 30 answers or more).", "",
-           "| Model | Protocol | Parse | Same letter as the answer read | Accuracy: here vs answer read (n) | McNemar p | Holm p | Distorting |",
-           "|---|---|---|---|---|---|---|---|"]
+           "The protocols that answer on their own, against the answer read. On the questions where both read a letter "
+           "(whether or not a confidence was read): the share naming the same letter, both accuracies and the exact "
+           "McNemar p of the difference; a protocol is marked distorting when that p is below 0.01 (the report's warning "
+           "rule, not corrected for multiplicity). Then the complete-case comparison of the study's paired tests (both "
+           "answers read with a confidence): its n, the accuracy difference and its Holm-adjusted McNemar p.", "",
+           "| Model | Protocol | Parse | Both read a letter | Same letter | Accuracy: here vs answer read | McNemar p | Distorting (p < 0.01) | Complete-case n | Δ accuracy (Holm p) |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for m in ordered_models(r):
         for p in m.protocols:
             v = p.validity
             if v is None:
                 continue
-            holm = next((c.test("accuracy").p_holm for c in r.comparisons if c.kind == "protocols" and c.within == m.label
-                         and {c.a, c.b} == {v.reference, p.protocol}), None)
-            out.append(f"| {m.label} | `{p.protocol}` | {pct(p.parse.parse_rate)} | {pct(v.agreement)} | "
-                       f"{pct(v.accuracy)} vs {pct(v.reference_accuracy)} ({v.n}) | {_p(v.mcnemar_p)} | {_p(holm)} | "
-                       f"{'yes' if v.distorting else 'no'} |")
+            d = difference(r.comparisons, kind="protocols", within=m.label, a=v.reference, b=p.protocol, metric="accuracy")
+            paired = "-" if d is None else f"{d.n} | {points(d.value)} ({_p(d.p_holm)})"
+            out.append(f"| {m.label} | `{p.protocol}` | {pct(p.parse.parse_rate)} | {v.n} | {pct(v.agreement)} | "
+                       f"{pct(v.accuracy)} vs {pct(v.reference_accuracy)} | {_p(v.mcnemar_p)} | {'yes' if v.distorting else 'no'} | "
+                       + (paired if d is not None else "- | -") + " |")
     cot = [(m, proto(m, "cot")) for m in ordered_models(r) if proto(m, "cot")]
     if cot:
-        out += ["", "`cot` reasons within 128 tokens; a reasoning the budget cut before its final statement is concluded by "
-                    "a second request. Concluded, and read in all (concluded or not), of the questions asked: "
+        out += ["", f"`cot` reasons within {COT_TOKENS} tokens; a reasoning the budget cut before its final statement is "
+                    "concluded by a second request. Concluded, and read in all (concluded or not), of the questions asked: "
                     + "; ".join(f"{m.label} {p.parse.concluded} and {p.parse.parsed} of {p.parse.n}" for m, p in cot) + "."]
     return out
 
@@ -216,17 +236,24 @@ def templates_section(r: Results) -> list[str]:
     spreads = template_spreads(r)
     if not spreads:
         return []
+    asked = sorted({t.protocol for m in r.models for t in m.templates})
+    examples = ", ".join(f"{c}%" for c in sorted({c for _, _, c in EXAMPLES}))
     return ["", "## Prompt sensitivity", "",
-            "`stated` asked in three templates (plain, few-shot with three worked examples from subjects outside the "
-            "sample, and a rephrasing; docs/elicitation.md gives them). They keep the answer read's letter, so only the "
-            "confidence moves. Each metric's spread (largest minus smallest over the templates) beside the width of the "
-            "plain template's 95% interval, and the share of stated confidences equal to a few-shot example's (40%, 70%, "
-            "95%):", "", *spreads]
+            f"{', '.join(f'`{a}`' for a in asked)} asked in several templates (their names in the table; "
+            "[docs/elicitation.md](../elicitation.md) gives them: the few-shot examples come from subjects outside the "
+            "sample). `stated`'s templates keep the answer read's letter, so only the confidence moves. Each metric's "
+            "spread (largest minus smallest over the templates) beside the width of the plain template's 95% interval, "
+            f"and the share of stated confidences equal to a few-shot example's ({examples}):", "", *spreads]
+
+
+def _first_order(items: list[dict]) -> dict[tuple, dict]:
+    """Each model's, protocol's and question's item in the original option order, first repetition, no sample."""
+    return {(i["model"], i["protocol"], i["question_id"]): i for i in items
+            if not i.get("rotation") and i.get("sample") is None and not i.get("repetition")}
 
 
 def _v1_rows(v1: Results, v1_items: list[dict], r: Results, items: list[dict]) -> list[str]:
-    here = {(i["model"], i["protocol"], i["question_id"]): i for i in items if not i.get("rotation") and i.get("sample") is None
-            and not i.get("repetition")}
+    here, then = _first_order(items), _first_order(v1_items)
     out = []
     for m in ordered_models(r):
         old_model = next((x for x in v1.models if x.name == m.name), None)
@@ -236,8 +263,8 @@ def _v1_rows(v1: Results, v1_items: list[dict], r: Results, items: list[dict]) -
             new = proto(m, old.protocol)
             if new is None or old.panel is None and new.panel is None:
                 continue
-            pairs = [(i, here[k]) for i in v1_items if i["model"] == m.name and i["protocol"] == old.protocol and i["letter"]
-                     and (k := (m.name, old.protocol, i["question_id"])) in here and here[k]["letter"]]
+            pairs = [(i, here[k]) for k, i in then.items() if k[:2] == (m.name, old.protocol) and i["letter"]
+                     and k in here and here[k]["letter"]]
             changed = Counter(a["letter"] for a, b in pairs if a["letter"] != b["letter"])
             before = sum(bool(a["correct"]) and not b["correct"] for a, b in pairs)
             after = sum(bool(b["correct"]) and not a["correct"] for a, b in pairs)
@@ -256,25 +283,24 @@ def _v1_rows(v1: Results, v1_items: list[dict], r: Results, items: list[dict]) -
     return out
 
 
-def v1_section(r: Results, items: list[dict], v1_dir: Path | None) -> list[str]:
-    if v1_dir is None or not (v1_dir / "results.json").exists():
-        return []
+def v1_section(r: Results, items: list[dict], v1_dir: Path) -> list[str]:
     v1 = load_results(v1_dir)
     v1_items = [json.loads(line) for line in (v1_dir / "items.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     return ["", "## What changed from v1", "",
             f"The v1 study ([`v1/`](v1/), {v1.provenance.finished_at[:10]}) asked the same questions of the same models "
             "with the reference study's two formats and read the letter probability inside the free-text reply. Protocol "
-            "by protocol, v1 → v2 (plug-in ECE, as v1 reported it; v2's n counts both option orders where two were asked), then the letters of the two runs on the questions where "
-            "both read one: the share that agree, the v1 letter most of the changed ones had, and the exact McNemar p of "
-            "the accuracy change:", "",
+            "by protocol, v1 → v2 (complete-case; plug-in ECE, as v1 reported it; v2's n counts both option orders where "
+            "two were asked), then the letters of the two runs in the original option order, on the questions where both "
+            "read one (whether or not a confidence was read): the share that agree, the v1 letter most of the changed ones "
+            "had, and the exact McNemar p of the accuracy change on those questions:", "",
             "| Model | Protocol | Parse | n | Acc | Conf | ECE (plug-in) | Questions with both letters | Same letter | Changed letters, v1's most common | McNemar p |",
             "|---|---|---|---|---|---|---|---|---|---|---|",
             *_v1_rows(v1, v1_items, r, items), "",
             "Why they moved, row by row:", "",
-            "- `verbalized-json`: v1 forced the JSON object without whitespace through a llama.cpp grammar; it pulled the "
-            "answers onto one letter (the changed letters' most common v1 letter above). v2 forces it through a JSON schema, "
-            "which lets a model lay out JSON as it does unconstrained, and measures every format against the answer read "
-            "(the table above).",
+            "- `verbalized-json`: v1 forced the JSON object without whitespace through a llama.cpp grammar, which can move "
+            "a model's answers (the changed letters' most common v1 letter above says toward which letter, model by "
+            "model). v2 forces it through a JSON schema, which lets a model lay out JSON as it does unconstrained, and "
+            "measures every format against the answer read (the section above).",
             "- `verbalized`: v1's parser read a letter and a confidence from replies that stated neither as asked (for "
             "SmolLM2-135M, an option list or another option's text); v2 reads only a final, unambiguous statement "
             "([docs/elicitation.md](../elicitation.md)), so its parse rate is the share of replies that asserted both.",
@@ -355,10 +381,8 @@ def sampled_section(s: Results) -> list[str]:
     return out
 
 
-def reproducibility_section(path: Path | None) -> list[str]:
+def reproducibility_section(path: Path) -> list[str]:
     """The same study run twice from fresh clones (scripts/compare_runs.py --json), per model."""
-    if path is None or not path.exists():
-        return []
     check = json.loads(path.read_text(encoding="utf-8"))
     out = ["", "## Reproducibility: the default study run twice", "",
            f"{check['what']} Per model, over every protocol: the replies both runs hold, how many are byte-identical and "
@@ -383,42 +407,50 @@ def limitations_section(r: Results) -> list[str]:
     models = ordered_models(r)
     quant = ", ".join(f"{m.label} {LADDER[m.name].quantization}" for m in models if m.name in LADDER)
     families = sorted({m.family for m in models if m.family})
+    coders = [m.label for m in models if m.family and "Coder" in m.family]
     low = [f"{m.label} / `{p.protocol}` {pct(p.parse.parse_rate)}" for m in models for p in m.protocols
            if p.protocol in MAIN and p.parse.parse_rate < 0.95]
     subjects = r.provenance.dataset_manifest.get("counts", {})
-    out = ["", "## Limitations", "",
-           f"- {len(models)} small quantised models ({quant}) from {len(families)} families ({', '.join(families)}): a ladder that runs offline on two CPU cores, not the reference study's Llama 3 1B-70B through NIM. "
-           "Quantisation changes the probabilities the answer read and P(True) are read from.",
-           f"- {len(subjects)} fixed subjects and {len(r.provenance.dataset_manifest['ids'])} questions: every interval is over "
-           "these questions, not over MMLU or over subjects.",
-           "- Temperature 0 fixes the sampling, not the answers: the engine's prompt cache and batching can still change "
-           "a reply (the reproducibility check above counts how often). The consistency samples and the brainstormed "
-           "answers are drawn at their own temperatures, with seeds.",
-           "- Complete-case metrics describe the answers that were read; where a protocol's parse rate is low the read "
-           "answers are a selected subset" + (f" ({'; '.join(low)})" if low else "") + ". Every missing-data policy "
-           "is in the report (" + "; ".join(f"`{k}`" for k in POLICIES) + ").",
-           "- One run at temperature 0 per question: the intervals are over questions; run-to-run spread is measured "
-           "only by the sampled runs."]
-    return out
+    kinds = f"from {len(families)} families ({', '.join(families)})" if families else "whose families are not recorded"
+    return ["", "## Limitations", "",
+            f"- {len(models)} small quantised models ({quant}) {kinds}"
+            + (f", {len(coders)} of them code models ({', '.join(coders)})" if coders else "")
+            + ": a ladder that runs offline on two CPU cores, not the reference study's Llama 3 1B-70B through NIM. "
+            "Quantisation changes the probabilities the answer read and P(True) are read from.",
+            f"- {len(subjects)} fixed subjects and {len(r.provenance.dataset_manifest['ids'])} questions: every interval is over "
+            "these questions, not over MMLU or over subjects.",
+            "- Temperature 0 fixes the sampling, not the answers: the engine's prompt cache and batching can still change "
+            "a reply (the reproducibility check counts how often in two runs of the default study). The consistency "
+            "samples and the brainstormed answers are drawn at their own temperatures, with seeds.",
+            "- Complete-case metrics describe the answers that were read; where a protocol's parse rate is low the read "
+            "answers are a selected subset" + (f" ({'; '.join(low)})" if low else "") + ". Every missing-data policy "
+            "is in the report (" + "; ".join(f"`{k}`" for k in POLICIES) + ").",
+            "- Each question is asked once per protocol and option order at temperature 0: the intervals are over "
+            "questions. Run-to-run spread is measured by the reproducibility check (temperature 0) and the sampled runs "
+            "(temperature above 0), not by these intervals."]
 
 
-NUMBER = re.compile(r"(?<![\w.])[-+−]?\d+(?:\.\d+)?%?")
+# a number as cited: sign, digits, decimals (also ".35"), percent or points
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:%|pt)?")
 
 
-def reading_section(path: Path | None, page: str) -> list[str]:
-    """The hand-written reading; refused if it cites a number the generated page does not show."""
-    if path is None or not path.exists():
-        return []
+def _numbers(text: str) -> list[str]:
+    return NUMBER.findall(text.replace("\u2212", "-"))  # a typeset minus is a minus
+
+
+def reading_section(path: Path, page: str) -> list[str]:
+    """The hand-written reading; refused if it cites a number the generated page does not show,
+    sign included (an unsigned number may stand for the page's "+" one, never for a "-" one)."""
     text = path.read_text(encoding="utf-8").strip()
-    shown = set(NUMBER.findall(page))
-    missing = [n for n in NUMBER.findall(text) if n not in shown and n.lstrip("+-−") not in shown]
+    shown = set(_numbers(page))
+    missing = [n for n in _numbers(text) if n not in shown and not (n[0] not in "+-" and f"+{n}" in shown)]
     if missing:
         sys.exit(f"{path}: cites numbers the page does not show: {', '.join(dict.fromkeys(missing))}")
     return ["", "## A reading", "", text]
 
 
-def write_readme(r: Results, items: list[dict], *, sampled: Results | None, v1_dir: Path | None,
-                 reproducibility: Path | None, reading: Path | None) -> str:
+def write_readme(r: Results, items: list[dict], *, sampled: Results | None, v1_dir: Path, reproducibility: Path,
+                 reading: Path) -> str:
     lines = (intro(r, sampled) + results_section(r) + scale_section(r) + signals_section(r) + answers_section(r)
              + positions_section(r) + templates_section(r) + v1_section(r, items, v1_dir) + noise_section(r) + recal_section(r))
     if sampled is not None:
@@ -446,12 +478,16 @@ def main() -> None:
     parser.add_argument("--reading", type=Path, default=Path("scripts/study_reading.md"))
     parser.add_argument("--out", type=Path, default=Path("docs/study"))
     args = parser.parse_args()
+    for needed, what in ((args.v1 / "results.json", "the v1 study (--v1)"), (args.reproducibility, "the reproducibility check (--reproducibility)"),
+                         (args.reading, "the hand-written reading (--reading)")):
+        if not needed.exists():
+            sys.exit(f"{needed}: missing; {what} is part of the published page")
     run = load_run(args.run)
     results = run.results
     sampled = load_results(args.sampled) if (args.sampled / "results.json").exists() else None
     readme = write_readme(results, run.items, sampled=sampled, v1_dir=args.v1, reproducibility=args.reproducibility,
                           reading=args.reading)
-    figures = FIGURES + tuple(f"signals-{m.label}" for m in results.models)
+    figures = FIGURES + tuple(signals_stem(m) for m in results.models)
     copy_run(args.run, args.out, RUN_FILES + tuple(f"{f}.{ext}" for f in figures for ext in ("svg", "png")))
     if sampled is not None:
         copy_run(args.sampled, args.out / "sampled", RUN_FILES)

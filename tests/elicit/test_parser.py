@@ -118,7 +118,7 @@ def test_the_article_is_option_a_only_when_option_a_follows():
     assert parse_reply("Answer: A barrelshaped chest\nConfidence: 80%", ABCD, options=("x", "y", "z", "w")).letter is None
 
 
-def test_bare_zero_and_one_carry_their_probability_reading():
+def test_a_bare_one_and_a_decimal_percentage_carry_their_probability_reading():
     one = parse_reply('{"answer": "C", "confidence": 1}', ABCD, kind="json")
     assert (one.confidence, one.alt_confidence) == (0.01, 1.0)
     assert parse_reply('{"answer": "C", "confidence": 80}', ABCD, kind="json").alt_confidence is None

@@ -103,18 +103,28 @@ def test_headline_follows_the_data(results):
                          ece_p=0.001, families=("SmolLM2", "Qwen2.5-Coder"))
     text = " ".join(headline(families))
     assert "improves" not in text and "Within" not in text
-    assert ("No claim about scale is made across families (Qwen2.5-Coder, SmolLM2), which differ in more than size; paired "
-            "differences (stated, complete-case, Holm-adjusted): smollm2-135m → qwen2.5-coder-0.5b -0.300 [-0.350, -0.250], Holm p = 0.001.") in text
+    assert ("No claim about scale is made from a step between families (they differ in more than size) or between models "
+            "whose family or size is not recorded (set family and parameters in [[models]]); paired differences (stated, "
+            "complete-case, Holm-adjusted): smollm2-135m → qwen2.5-coder-0.5b -0.300 [-0.350, -0.250], Holm p = 0.001 "
+            "(SmolLM2 vs Qwen2.5-Coder).") in text
     unknown = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (-0.08, -0.12, -0.04))],
-                        ece_p=0.001, families=(None, None))
-    assert "No claim about scale is made between models whose family is not recorded" in " ".join(headline(unknown))
+                        ece_p=0.001, families=(None, "Qwen"))
+    assert "Holm p = 0.001 (family not recorded)." in " ".join(headline(unknown))
+    unsized = unknown.model_copy(update={"models": [unknown.models[0].model_copy(update={"family": "Qwen", "parameters": None}),
+                                                    unknown.models[1]]})
+    text = " ".join(headline(unsized))
+    assert "(size not recorded)." in text and "Within" not in text
+    # the comparison stored the other way round (b - a for a = the larger model) reads the same
+    flipped = better.model_copy(update={"comparisons": [c.model_copy(update={"a": c.b, "b": c.a, "tests": [
+        t.model_copy(update={"difference": -t.difference, "low": -t.high, "high": -t.low}) for t in c.tests]}) for c in better.comparisons]})
+    assert "smollm2-135m → qwen2.5-coder-0.5b -0.300 [-0.350, -0.250], Holm p = 0.001." in " ".join(headline(flipped))
     assert "overlap" not in text and "Left out" not in text
     assert "Overconfident (stated, complete-case; CI of the gap above zero): smollm2-135m." in text
     assert "Underconfident (stated, complete-case; CI of the gap below zero): qwen2.5-coder-0.5b." in text
     # the same point estimates, but the paired test does not establish the difference
     unsure = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (0.2, 0.1, 0.3))], ece_p=0.2)
     text = " ".join(headline(unsure))
-    assert "Within Qwen, no change with scale is established" in text and "improves" not in text
+    assert "Within Qwen, no steady change with scale is established" in text and "improves" not in text
     assert "Every one of the 2 models with 30 or more answers is overconfident (stated, complete-case)" in text
     unclear = with_eces(results, "stated", [((0.40, 0.35, 0.45), (0.3, 0.2, 0.4)), ((0.10, 0.07, 0.14), (0.01, -0.02, 0.04))], ece_p=0.001)
     assert "Gap indistinguishable from zero (stated, complete-case): qwen2.5-coder-0.5b." in " ".join(headline(unclear))
@@ -344,6 +354,8 @@ def test_signals_md_holds_every_signal_section_the_run_has(results, tmp_path):
     assert text.index("## Every signal") < text.index("## Prompt templates") < text.index("## Cost")
     write_report([richer], tmp_path / "s")
     assert (tmp_path / "s" / "signals.md").read_text() == text
+    write_report([results], tmp_path / "s")  # re-rendered from results without signals: no stale file left
+    assert not (tmp_path / "s" / "signals.md").exists()
 
 
 def test_trend_lines_join_the_models_of_one_family_only(results):

@@ -24,10 +24,10 @@ words after it are option A's own text.
 
 Confidence scale, recorded as ``percent`` or ``probability``: a number followed by "%" is a
 percentage; otherwise a number written with a decimal point and at most 1 ("0.85", "1.0")
-is a probability; any other number is a percentage ("85"). Two forms could be either: a
-bare ``1``, and a decimal at most 1 with a "%" ("0.99%": SmolLM2-135M wrote it after
-writing "0.99" elsewhere); zero ("0", "0.0000%") is zero on either scale. Both are read as percentages and ``alt_confidence`` carries the
-probability reading, so that a study can mark them ``scale_ambiguous`` where the same model
+is a probability; any other number is a percentage ("85"). Two forms could be either: a bare ``1``, and a decimal at most 1
+with a "%" ("0.99%": SmolLM2-135M wrote it after writing "0.99" elsewhere); zero ("0",
+"0.0000%") is zero on either scale. The two are read as percentages and ``alt_confidence``
+carries the probability reading, so that a study can mark them ``scale_ambiguous`` where the same model
 writes probabilities elsewhere (:func:`mark_scale_ambiguous`).
 
 Every rule is linear in the reply's length by construction: every repeat in every pattern

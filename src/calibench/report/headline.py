@@ -12,7 +12,7 @@ gap excludes zero.
 from __future__ import annotations
 
 from calibench.report.table import calibration_error, ordered_models
-from calibench.study.comparisons import ALPHA, MIN_N
+from calibench.study.comparisons import ALPHA, MIN_N, difference
 from calibench.study.results import Results
 
 PREFERRED = ("stated", "verbalized-json", "verbalized", "logprob")
@@ -34,16 +34,13 @@ def _p(p: float | None) -> str:
 def _step(results: Results, protocol: str, a: str, b: str) -> tuple[str, bool | None]:
     """The paired ECE change from model a to model b as text, and whether it is a significant fall
     (True), rise (False) or neither (None)."""
-    comparison = next((c for c in results.comparisons if c.kind == "models" and c.within == protocol and {c.a, c.b} == {a, b}), None)
-    test = comparison.test("ece_debiased_l1") if comparison else None
-    if test is None or test.difference is None:
+    d = difference(results.comparisons, kind="models", within=protocol, a=a, b=b, metric="ece_debiased_l1")
+    if d is None or d.value is None:
         return f"{a} → {b}: no paired comparison", None
-    sign = 1 if comparison.a == a else -1  # stored as b - a in the comparison's own order
-    d, lo, hi = (sign * x for x in (test.difference, test.low, test.high))
-    lo, hi = min(lo, hi), max(lo, hi)
-    text = f"{a} → {b} {d:+.3f} [{lo:+.3f}, {hi:+.3f}], Holm p {_p(test.p_holm)}"
-    significant = test.p_holm is not None and test.p_holm < ALPHA
-    return text, (d < 0) if significant else None
+    interval = "" if d.low is None or d.high is None else f" [{d.low:+.3f}, {d.high:+.3f}]"
+    text = f"{a} → {b} {d.value:+.3f}{interval}, Holm p {_p(d.p_holm)}"
+    significant = d.p_holm is not None and d.p_holm < ALPHA
+    return text, (d.value < 0) if significant else None
 
 
 def headline(results: Results) -> list[str]:
@@ -93,15 +90,25 @@ def headline(results: Results) -> list[str]:
     return out
 
 
+def _not_comparable(a, b) -> str | None:
+    """Why a step from model a to model b says nothing about scale, or None when it may."""
+    if a.family is None or b.family is None:
+        return "family not recorded"
+    if a.family != b.family:
+        return f"{a.family} vs {b.family}"
+    if a.parameters is None or b.parameters is None:
+        return "size not recorded"
+    return None
+
+
 def _scale(results: Results, protocol: str, scope: str, models: list) -> list[str]:
     """What the paired tests say of scale: within each family of two or more sized models only,
     since models of different families differ in more than size (data, tokenizer, training);
-    steps across families are given as paired differences with no verdict."""
+    the other steps are given as paired differences, with why they make no scale claim."""
     families: dict[str, list] = {}
     for m in models:
         if m.parameters is not None and m.family is not None:
             families.setdefault(m.family, []).append(m)
-    family_of = {m.label: m.family for ms in families.values() for m in ms}
     out = []
     for family, members in families.items():
         if len(members) < 2:
@@ -114,20 +121,21 @@ def _scale(results: Results, protocol: str, scope: str, models: list) -> list[st
         elif all(f is False for f in falls):
             verdict = "calibration worsens with scale: ECE rises at every step in size, each rise significant in a paired test"
         else:
-            verdict = "no change with scale is established: not every step in size changes ECE significantly in a paired test"
+            verdict = ("no steady change with scale is established: ECE neither falls nor rises significantly at every "
+                       "step in size in a paired test")
         out.append(f"Within {family}, {verdict} ({scope}; same questions, 95% CI, Holm-adjusted over the study's "
-                   f"{_family(results)} tests): " + "; ".join(text for text, _ in steps) + ".")
-    across = [(a, b) for a, b in zip(models, models[1:]) if family_of.get(a.label) is None or family_of.get(a.label) != family_of.get(b.label)]
+                   f"{holm_family_size(results)} tests): " + "; ".join(text for text, _ in steps) + ".")
+    across = [(a, b, why) for a, b in zip(models, models[1:]) if (why := _not_comparable(a, b)) is not None]
     if across:
-        named = sorted({m.family for m in models if m.family is not None})
-        why = (f"across families ({', '.join(named)}), which differ in more than size" if len(named) > 1
-               else "between models whose family is not recorded (set family in the study's [[models]])")
-        out.append(f"No claim about scale is made {why}; paired differences ({scope}, Holm-adjusted): "
-                   + "; ".join(_step(results, protocol, a.label, b.label)[0] for a, b in across) + ".")
+        out.append("No claim about scale is made from a step between families (they differ in more than size) or between "
+                   f"models whose family or size is not recorded (set family and parameters in [[models]]); paired differences "
+                   f"({scope}, Holm-adjusted): " + "; ".join(f"{_step(results, protocol, a.label, b.label)[0]} ({why})"
+                                                            for a, b, why in across) + ".")
     return out
 
 
-def _family(results: Results) -> int:
+def holm_family_size(results: Results) -> int:
+    """How many p-values the study's Holm family holds."""
     return sum(1 for c in results.comparisons for t in c.tests if t.p_value is not None)
 
 

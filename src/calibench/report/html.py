@@ -329,6 +329,8 @@ def write_report(results_list: list[Results], out_dir: Path, *, items: list[list
     signals = signals_markdown(merged)
     if signals is not None:
         write_atomic(out_dir / "signals.md", signals)
+    else:
+        (out_dir / "signals.md").unlink(missing_ok=True)  # left by an earlier render of other results
     page = out_dir / "report.html"
     write_atomic(page, render_html(results_list, svgs=svgs, items=items))
     return page

@@ -60,6 +60,33 @@ class Comparison(BaseModel):
         return next((t for t in self.tests if t.metric == metric), None)
 
 
+class Difference(BaseModel):
+    """One metric's paired difference read in a chosen direction, b - a (see :func:`difference`)."""
+
+    n: int
+    value: float | None
+    low: float | None
+    high: float | None
+    p_value: float | None
+    p_holm: float | None
+
+
+def difference(found: list[Comparison], *, kind: str, within: str, a: str, b: str, metric: str) -> Difference | None:
+    """``metric``'s paired difference b - a between rows ``a`` and ``b`` (two models within a
+    protocol, or two protocols within a model), whichever order the comparison was stored in;
+    None when they were not compared."""
+    c = next((c for c in found if c.kind == kind and c.within == within and {c.a, c.b} == {a, b}), None)
+    test = c.test(metric) if c else None
+    if test is None:
+        return None
+    sign = 1 if c.a == a else -1  # stored as b - a in the comparison's own order
+    flip = lambda x: None if x is None else sign * x  # noqa: E731
+    low, high = flip(test.low), flip(test.high)
+    if low is not None and high is not None:
+        low, high = min(low, high), max(low, high)
+    return Difference(n=c.n, value=flip(test.difference), low=low, high=high, p_value=test.p_value, p_holm=test.p_holm)
+
+
 def finite(x) -> float | None:
     """A number as stored in results.json: None for a missing or undefined (NaN, infinite) value."""
     return None if x is None or not np.isfinite(x) else float(x)
