@@ -40,8 +40,8 @@ study: $(MODELS_STAMP)
 
 # The extended study: every confidence signal on the same 300 questions and models, with
 # templates of stated, sampling consistency of verbalized and a second option order for the
-# answer read (examples/offline-ladder-extended.toml). Long on 2 cores: about 2.8 hours by the
-# per-request costs of a 10-question pilot (docs/performance.md). Resumable.
+# answer read (examples/offline-ladder-extended.toml). Long on 2 cores: 3 h 15 min measured
+# (docs/performance.md). Resumable.
 study-extended: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder-extended.toml
 
