@@ -73,8 +73,10 @@ def intro(r: Results, sampled: Results | None) -> list[str]:
     ]
     for m in ordered_models(r):
         ladder = LADDER.get(m.name)
+        packages = "-" if ladder is None else f"`{ladder.packages[0]}`" + (
+            f" and {len(ladder.packages) - 1} more parts" if len(ladder.packages) > 1 else "")
         lines.append(f"| {m.label} | {m.family or '-'} | {parameter_label(m.parameters)} | {ladder.quantization if ladder else '-'} | "
-                     f"{', '.join(f'`{x}`' for x in ladder.packages) if ladder else m.source} |")
+                     f"{packages} |")
     registry = available()
     lines += ["", "The protocols (`calibench protocols` lists their costs; [docs/elicitation.md](../elicitation.md) their prompts):", ""]
     for name in r.config["protocols"]:
