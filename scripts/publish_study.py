@@ -138,8 +138,8 @@ def scale_section(r: Results) -> list[str]:
     for m in ordered_models(r):
         if m.family and m.parameters:
             families.setdefault(m.family, []).append(m)
-    pairs = [(family, a, b) for family, members in families.items()
-             for a, b in zip(sorted(members, key=lambda m: m.parameters), sorted(members, key=lambda m: m.parameters)[1:])]
+    by_size = {family: sorted(members, key=lambda m: m.parameters) for family, members in families.items()}
+    pairs = [(family, a, b) for family, members in by_size.items() for a, b in zip(members, members[1:])]
     if not pairs:
         return []
     quant = {m.label: LADDER[m.name].quantization for m in r.models if m.name in LADDER}
