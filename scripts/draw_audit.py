@@ -4,7 +4,7 @@ Two parts, each stratified by model x protocol (and within it by the status the 
 the time gave, so that the odd replies are over-represented) and seeded:
 ``python scripts/draw_audit.py`` writes ``tests/elicit/audit/replies.jsonl``.
 
-1. ``study``: 420 replies of the published v1 study (docs/study), ``verbalized`` and
+1. ``study``: 420 replies of the published v1 study (docs/study/v1), ``verbalized`` and
    ``verbalized-json``, labelled before the v3 parser was written;
 2. ``v3``: replies of the default study re-run with the v3 protocols (``make study-extended``, then
    ``runs/offline-ladder-extended-v3/items.jsonl``), ``verbalized``, ``verbalized-json`` and ``stated``,
@@ -12,7 +12,7 @@ the time gave, so that the odd replies are over-represented) and seeded:
    it on replies it was not tuned on. Its strata are the statuses of the parser at commit
    131120f, which later parser changes move, so a redraw picks other replies than the
    labelled ones: the script keeps the committed part 2 unless ``--redraw-v3`` is given
-   (and a redrawn part needs labelling anew). Part 1 redraws identically from docs/study.
+   (and a redrawn part needs labelling anew). Part 1 redraws identically from docs/study/v1.
 
 Each row holds what a reader needs to label it (question, options, raw reply, whether the
 reply was cut by the token limit) and nothing of what any parser read; the labels are
@@ -34,8 +34,8 @@ OUT = ROOT / "tests" / "elicit" / "audit" / "replies.jsonl"
 # (its items predate the finish_reason field)
 MAX_TOKENS = {"verbalized": 24, "verbalized-json": 40}
 # rows per model: (source file, protocol, how many)
-PLAN = [("docs/study/items.jsonl", "verbalized", 95), ("docs/study/items.jsonl", "verbalized-json", 30),
-        ("docs/study/sampled/items.jsonl", "verbalized-json", 15)]
+PLAN = [("docs/study/v1/items.jsonl", "verbalized", 95), ("docs/study/v1/items.jsonl", "verbalized-json", 30),
+        ("docs/study/v1/sampled/items.jsonl", "verbalized-json", 15)]
 PLAN_V3 = [("runs/offline-ladder-extended-v3/items.jsonl", "verbalized", 30), ("runs/offline-ladder-extended-v3/items.jsonl", "verbalized-json", 10),
            ("runs/offline-ladder-extended-v3/items.jsonl", "stated", 10)]
 

@@ -6,7 +6,7 @@ McNemar test of the accuracy difference, the position bias, the most common stat
 then per protocol the mean tokens per question (prompt tokens processed anew, cached, and
 generated), from items.jsonl. With ``--against``, also each protocol's letters against
 another run's items of the same name on the same questions (say the published v1 study,
-``docs/study/items.jsonl``): agreement, both accuracies and the exact McNemar p.
+``docs/study/v1/items.jsonl``): agreement, both accuracies and the exact McNemar p.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ def verify(run_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(SCRIPT), str(run_dir)], capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("run_dir", [ROOT / "docs" / "study", ROOT / "tests" / "fixtures" / "run"])
+@pytest.mark.parametrize("run_dir", [ROOT / "docs" / "study" / "v1", ROOT / "tests" / "fixtures" / "run"])
 def test_the_committed_runs_recompute_from_their_items(run_dir):
     done = verify(run_dir)
     assert done.returncode == 0, done.stdout
