@@ -30,10 +30,11 @@ from scipy.stats import binomtest
 from calibench.elicit.protocols import available
 from calibench.elicit.protocols.cot import MAX_TOKENS as COT_TOKENS
 from calibench.elicit.protocols.templates import EXAMPLES
+from calibench.metrics.paired import holm
 from calibench.models.ladder import LADDER, parameter_label
 from calibench.report.figures import signals_stem
 from calibench.report.format import estimate, num, pct, points
-from calibench.report.headline import headline, holm_family_size
+from calibench.report.headline import headline, holm_family_size, scale_steps
 from calibench.report.signals_md import option_orders, sampled_signals, signal_tables, template_spreads
 from calibench.report.table import calibration_error, markdown, ordered_models, rows
 from calibench.study.comparisons import ALPHA, difference
@@ -134,12 +135,7 @@ def results_section(r: Results) -> list[str]:
 
 def scale_section(r: Results) -> list[str]:
     """Paired differences between the models of one family (larger minus smaller), protocol by protocol."""
-    families: dict[str, list] = {}
-    for m in ordered_models(r):
-        if m.family and m.parameters:
-            families.setdefault(m.family, []).append(m)
-    by_size = {family: sorted(members, key=lambda m: m.parameters) for family, members in families.items()}
-    pairs = [(family, a, b) for family, members in by_size.items() for a, b in zip(members, members[1:])]
+    pairs = [(family, a, b) for family, steps in scale_steps(ordered_models(r)).items() for a, b in steps]
     if not pairs:
         return []
     quant = {m.label: LADDER[m.name].quantization for m in r.models if m.name in LADDER}
@@ -338,29 +334,33 @@ def noise_section(r: Results) -> list[str]:
 
 
 def recal_section(r: Results) -> list[str]:
+    rows = [(m, p) for m in ordered_models(r) for p in m.protocols
+            if p.protocol in MAIN and p.recalibration is not None and p.recalibration.selected is not None
+            and p.recalibration.base_rate is not None]
+    if not rows:
+        return ["", "## What recalibration removed", "", "Not run yet: `calibench recalibrate RUN_DIR`."]
+    tested = [p.recalibration.selected.vs_base_rate for _, p in rows]
+    raw = [None if t is None else t.p_value for t in tested]
+    known = [i for i, v in enumerate(raw) if v is not None]
+    adjusted = dict(zip(known, holm([raw[i] for i in known]))) if known else {}
     out = ["", "## What recalibration removed", "",
            "Each map is fitted on four folds and applied to the fifth (5-fold cross-fitting, stratified by subject), "
            "so every ECE after is out of fold. The method is chosen inside each training fold by an inner "
            "cross-validation on Brier score (nested), never as the best of the out-of-fold results; the base rate "
-           "(every answer at the training folds' accuracy) is the no-information baseline:", "",
-           "| Model | Protocol | chosen per fold | ECE before | ECE after (nested) | base rate: ECE | Brier skill vs base rate | AUROC |",
+           "(every answer at the training folds' accuracy) is the no-information baseline. The recalibration has its "
+           "own bootstrap over questions, so its ECE before differs in the interval from the results table's. Brier "
+           f"skill against the base rate is tested per row (paired, on the same answers), Holm-adjusted over the {len(known)} "
+           "rows of this table:", "",
+           "| Model | Protocol | chosen per fold | ECE before | ECE after (nested) | base rate: ECE | Brier skill vs base rate (p, Holm p) | AUROC |",
            "|---|---|---|---|---|---|---|---|"]
-    any_row = False
-    for m in ordered_models(r):
-        for p in m.protocols:
-            recal = p.recalibration
-            if recal is None or recal.selected is None or recal.base_rate is None or p.protocol not in MAIN:
-                continue
-            any_row = True
-            cf, base = recal.selected.cross_fit, recal.base_rate.cross_fit
-            skill = recal.selected.vs_base_rate
-            verdict = "" if skill is None or skill.p_value is None else f" (Brier difference p = {skill.p_value:.3g})"
-            out.append(f"| {m.label} | `{p.protocol}` | {', '.join(recal.selected.chosen or [])} | "
-                       f"{estimate(cf['ece_debiased_l1'].before)} | {estimate(cf['ece_debiased_l1'].after)} | "
-                       f"{estimate(base['ece_debiased_l1'].after)} | {recal.selected.brier_skill:+.2f}{verdict} | "
-                       f"{cf['auroc'].before.value:.2f} → {cf['auroc'].after.value:.2f} |")
-    if not any_row:
-        return ["", "## What recalibration removed", "", "Not run yet: `calibench recalibrate RUN_DIR`."]
+    for i, (m, p) in enumerate(rows):
+        recal = p.recalibration
+        cf, base = recal.selected.cross_fit, recal.base_rate.cross_fit
+        verdict = "" if raw[i] is None else f" ({_p(raw[i])}, {_p(adjusted[i])})"
+        out.append(f"| {m.label} | `{p.protocol}` | {', '.join(recal.selected.chosen or [])} | "
+                   f"{estimate(cf['ece_debiased_l1'].before)} | {estimate(cf['ece_debiased_l1'].after)} | "
+                   f"{estimate(base['ece_debiased_l1'].after)} | {recal.selected.brier_skill:+.2f}{verdict} | "
+                   f"{cf['auroc'].before.value:.2f} → {cf['auroc'].after.value:.2f} |")
     out += ["", "A monotone map cannot add discrimination: where AUROC stays near 0.5 the model's confidence carries "
                 "little information about being right, and recalibration can only pull every answer towards the "
                 "base rate, which removes the overconfidence but not the ignorance: a Brier skill near 0 says so."]

@@ -140,7 +140,8 @@ def plot_reliability(data: dict, ax, ax_hist) -> None:
         ax.plot([b["confidence"]] * 2, [b["accuracy_low"], b["accuracy_high"]], color=DOT, linewidth=1, alpha=0.7)
     if data["bins"]:
         ax.scatter([b["confidence"] for b in data["bins"]], [b["accuracy"] for b in data["bins"]],
-                   s=[b["area"] for b in data["bins"]], color=DOT, alpha=0.75, edgecolor="white", linewidth=0.5, zorder=3)
+                   s=[b["area"] for b in data["bins"]], color=DOT, alpha=0.75, edgecolor="white", linewidth=0.5, zorder=3,
+                   clip_on=False)  # a full bin at confidence 1.0 is drawn whole, not cut at the frame
     ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), ylabel="accuracy")
     name, _, stats = data["title"].partition(": ")
     ax.set_title(f"{name}\n{stats}", fontsize=7.5, loc="left")
@@ -149,7 +150,7 @@ def plot_reliability(data: dict, ax, ax_hist) -> None:
     if data["histogram"]:
         edges, counts = data["histogram"]["edges"], data["histogram"]["counts"]
         ax_hist.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#8fa8c8", edgecolor="white")
-    ax_hist.set(xlim=(-0.02, 1.02), xlabel="stated confidence", ylabel="n")
+    ax_hist.set(xlim=(-0.02, 1.02), xlabel="confidence", ylabel="n")
 
 
 def card_diagram(model: ModelResult, proto: ProtocolResult) -> plt.Figure:
@@ -234,7 +235,7 @@ def plot_trends(data: dict, *, colors: dict[str, str] | None = None) -> plt.Figu
         ax.grid(alpha=0.3)
     ax_gap.axhline(0, color="#555555", linewidth=1, linestyle="--")
     ax_acc.plot([0, 1], [0, 1], linestyle="--", color="#555555", linewidth=1)
-    ax_acc.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.04), xlabel="accuracy", ylabel="mean stated confidence")
+    ax_acc.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.04), xlabel="accuracy", ylabel="mean confidence")
     ax_acc.grid(alpha=0.3)
     if ax_ece.get_legend_handles_labels()[0]:
         ax_ece.legend(fontsize=7, title="protocol", title_fontsize=7)

@@ -101,20 +101,25 @@ def _not_comparable(a, b) -> str | None:
     return None
 
 
-def _scale(results: Results, protocol: str, scope: str, models: list) -> list[str]:
-    """What the paired tests say of scale: within each family of two or more sized models only,
-    since models of different families differ in more than size (data, tokenizer, training);
-    the other steps are given as paired differences, with why they make no scale claim."""
+def scale_steps(models: list) -> dict[str, list[tuple]]:
+    """Each family's steps in size: consecutive pairs (smaller, larger) of its models whose family and
+    parameter count are recorded, for every family with two or more such models. Scale claims are
+    made along these steps only."""
     families: dict[str, list] = {}
     for m in models:
         if m.parameters is not None and m.family is not None:
             families.setdefault(m.family, []).append(m)
+    by_size = {family: sorted(members, key=lambda m: m.parameters) for family, members in families.items()}
+    return {family: list(zip(members, members[1:])) for family, members in by_size.items() if len(members) >= 2}
+
+
+def _scale(results: Results, protocol: str, scope: str, models: list) -> list[str]:
+    """What the paired tests say of scale: within each family of two or more sized models only,
+    since models of different families differ in more than size (data, tokenizer, training);
+    the other steps are given as paired differences, with why they make no scale claim."""
     out = []
-    for family, members in families.items():
-        if len(members) < 2:
-            continue
-        members = sorted(members, key=lambda m: m.parameters)
-        steps = [_step(results, protocol, a.label, b.label) for a, b in zip(members, members[1:])]
+    for family, pairs in scale_steps(models).items():
+        steps = [_step(results, protocol, a.label, b.label) for a, b in pairs]
         falls = [fall for _, fall in steps]
         if all(f is True for f in falls):
             verdict = "calibration improves with scale: ECE falls at every step in size, each fall significant in a paired test"
