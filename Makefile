@@ -50,7 +50,8 @@ study-quick: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder.toml --quick
 
 # The published study (docs/study/): the extended study, three seeded verbalized-json runs at
-# temperature 0.7, cross-fitted recalibration, then the page written from the results.
+# temperature 0.7 (55 min measured, with other work beside it), cross-fitted recalibration, then
+# the page written from the results.
 study-sampled: $(MODELS_STAMP)
 	$(BIN)/calibench run examples/offline-ladder-sampled.toml
 
