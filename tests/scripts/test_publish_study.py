@@ -100,3 +100,22 @@ def test_scale_is_read_larger_minus_smaller_whichever_way_a_comparison_was_store
     stored = Comparison(kind="models", within="stated", a=large, b=small, n=300, tests=tests)
     page = "\n".join(script().scale_section(results.model_copy(update={"models": models, "comparisons": [stored]})))
     assert f"| {small} → {large} | `stated` | 300 | +20pt (0.010, 0.020) | -0.300 [-0.350, -0.250] (0.004) | - | - |" in page
+
+
+def test_the_limitations_set_the_unread_answers_accuracy_beside_the_read_ones():
+    from calibench.study.run import load_run
+
+    publish_study = script()
+    run = load_run(FIXTURE)
+    model = run.results.models[0]
+    proto = model.protocols[0]
+    mine = [i for i in run.items if i["model"] == model.name and i["protocol"] == proto.protocol and i.get("sample") is None]
+    mine = (mine * 3)[:48]  # enough read answers (30) for the comparison
+    # the first 12 answers unread but with their letters known, 4 of them right; the rest read
+    items = [({**i, "status": "unparsed", "correct": n < 4} if n < 12 else {**i, "status": "ok"}) for n, i in enumerate(mine)]
+    low = proto.model_copy(update={"parse": proto.parse.model_copy(update={"parse_rate": 0.5})})
+    results = run.results.model_copy(update={"models": [model.model_copy(update={"protocols": [low]})]})
+    read = [i["correct"] for i in items[12:]]
+    [line] = publish_study._unread_accuracy(results, items)
+    assert f"the 12 unread answers right 33%, the read ones {sum(read) / len(read):.0%}" in line
+    assert f"{model.label} / `{proto.protocol}`" in line

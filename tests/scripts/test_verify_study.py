@@ -67,6 +67,7 @@ def test_two_runs_compare_reply_by_reply(tmp_path):
     total = sum(r["paired"] for r in rows.values())
     assert total == len(lines) - 1 and sum(r["only_one"] for r in rows.values()) == 1
     assert sum(r["identical"] for r in rows.values()) == total - 1 and sum(r["same_reading"] for r in rows.values()) == total
+    assert sum(r["same_letter"] for r in rows.values()) == total
     changed = rows[(first["model"], first["protocol"])]
     assert changed["identical"] == changed["paired"] - 1
     assert all(x == y for r in rows.values() for x, y in r["metrics"].values())  # the same results.json: no metric moved
