@@ -29,6 +29,7 @@ from scipy.stats import binomtest
 
 from calibench.elicit.protocols import available
 from calibench.elicit.protocols.cot import MAX_TOKENS as COT_TOKENS
+from calibench.elicit.parser import PARSED
 from calibench.elicit.protocols.templates import EXAMPLES
 from calibench.metrics.paired import holm
 from calibench.models.ladder import LADDER, parameter_label
@@ -37,7 +38,7 @@ from calibench.report.format import estimate, num, pct, points
 from calibench.report.headline import headline, holm_family_size, scale_steps
 from calibench.report.signals_md import option_orders, sampled_signals, signal_tables, template_spreads
 from calibench.report.table import calibration_error, markdown, ordered_models, rows
-from calibench.study.comparisons import ALPHA, difference
+from calibench.study.comparisons import ALPHA, MIN_N, difference
 from calibench.study.results import POLICIES, Results
 from calibench.study.run import load_results, load_run
 
@@ -46,6 +47,7 @@ from calibench.study.run import load_results, load_run
 MAIN = ("stated", "logprob", "p-true", "verbalized", "verbalized-json")
 RUN_FILES = ("results.json", "items.jsonl", "report.html", "table.md", "signals.md")
 FIGURES = ("trends", "risk-coverage", *(f"reliability-{p}" for p in MAIN))
+LOW_PARSE = 0.95  # a protocol read on fewer of its replies is named in the limitations
 
 
 def proto(model, name):
@@ -417,27 +419,27 @@ def reproducibility_section(path: Path) -> list[str]:
         largest = max(moves)[1] if moves else "-"
         out.append(f"| {model} | {paired} | {sum(x['identical'] for x in got)} ({pct(sum(x['identical'] for x in got) / paired if paired else None)}) | "
                    f"{sum(x['same_reading'] for x in got)} | {sum(x['only_one'] for x in got)} | {largest} |")
-    if all("same_letter" in row for row in check["rows"]):
-        same = sum(row["same_letter"] for row in check["rows"])
-        total = sum(row["paired"] for row in check["rows"])
-        out += ["", f"The two runs name the same letter in {same:,} of {total:,} replies."]
+    same = sum(row["same_letter"] for row in check["rows"])
+    total = sum(row["paired"] for row in check["rows"])
+    out += ["", f"The two runs name the same letter in {same:,} of {total:,} replies."]
     return out
 
 
-def _unread_accuracy(r: Results, items: list[dict]) -> list[str]:
-    """Where unread answers still have a known letter (a protocol that follows the answer read), their
-    accuracy beside the read answers': the selection complete-case metrics make, for rows under 95%."""
+def _unread_accuracy(low: list[tuple], items: list[dict]) -> list[str]:
+    """For each (model, protocol) row in ``low``, where its unread answers still have a known letter
+    (a protocol that follows the answer read), their accuracy beside the read answers': the
+    selection the complete-case metrics make."""
+    correct: dict[tuple[str, str], tuple[list, list]] = {}
+    for i in items:
+        if i.get("sample") is None and i["status"] != "failed" and i["correct"] is not None:
+            read, unread = correct.setdefault((i["model"], i["protocol"]), ([], []))
+            (read if i["status"] in PARSED else unread).append(i["correct"])
     out = []
-    for m in ordered_models(r):
-        for p in m.protocols:
-            if p.parse.parse_rate >= 0.95:
-                continue
-            mine = [i for i in items if i["model"] == m.name and i["protocol"] == p.protocol and i.get("sample") is None]
-            unread = [i["correct"] for i in mine if i["status"] not in ("ok", "lenient", "failed") and i["correct"] is not None]
-            read = [i["correct"] for i in mine if i["status"] in ("ok", "lenient")]
-            if len(unread) >= 10 and len(read) >= 30:
-                out.append(f"{m.label} / `{p.protocol}`: the {len(unread)} unread answers right {pct(sum(unread) / len(unread))}, "
-                           f"the read ones {pct(sum(read) / len(read))}")
+    for m, p in low:
+        read, unread = correct.get((m.name, p.protocol), ([], []))
+        if len(unread) >= 10 and len(read) >= MIN_N:
+            out.append(f"{m.label} / `{p.protocol}`: the {len(unread)} unread answers right {pct(sum(unread) / len(unread))}, "
+                       f"the read ones {pct(sum(read) / len(read))}")
     return out
 
 
@@ -446,9 +448,9 @@ def limitations_section(r: Results, items: list[dict]) -> list[str]:
     quant = ", ".join(f"{m.label} {LADDER[m.name].quantization}" for m in models if m.name in LADDER)
     families = sorted({m.family for m in models if m.family})
     coders = [m.label for m in models if m.family and "Coder" in m.family]
-    low = [f"{m.label} / `{p.protocol}` {pct(p.parse.parse_rate)}" for m in models for p in m.protocols
-           if p.parse.parse_rate < 0.95]
-    skew = _unread_accuracy(r, items)
+    low_rows = [(m, p) for m in models for p in m.protocols if p.parse.parse_rate < LOW_PARSE]
+    low = [f"{m.label} / `{p.protocol}` {pct(p.parse.parse_rate)}" for m, p in low_rows]
+    skew = _unread_accuracy(low_rows, items)
     subjects = r.provenance.dataset_manifest.get("counts", {})
     kinds = f"from {len(families)} families ({', '.join(families)})" if families else "whose families are not recorded"
     return ["", "## Limitations", "",

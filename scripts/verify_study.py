@@ -272,6 +272,8 @@ class Study:
         for item in items:
             self.by[(item["model"], item["protocol"])].append(item)
         self.models = list(dict.fromkeys(i["model"] for i in items))
+        answers = [i for i in items if i.get("sample") is None]
+        self.questions, self.subjects = len({i["question_id"] for i in answers}), len({i["subject"] for i in answers})
         self.protocols = list(dict.fromkeys(i["protocol"] for i in items if "~" not in i["protocol"]))
         options: dict[str, int] = {}
         for i in items:
@@ -496,8 +498,7 @@ class Page:
         ("Model", "Acc per run", "ECE per run (plug-in)", "ECE mean ± sd", "gap mean"): "spread",
         ("Model", "Replies in both", "Byte-identical", "Read alike", "In one run only", "Largest metric change"): "reproducibility",
     }
-    SPREAD_METRICS = {"accuracy": "accuracy", "mean_confidence": "mean_confidence", "overconfidence_gap": "overconfidence_gap",
-                      "ece_debiased_l1": "ece_debiased_l1", "ece": "ece", "brier": "brier", "auroc": "auroc"}
+    SPREAD_METRICS = ("accuracy", "mean_confidence", "overconfidence_gap", "ece_debiased_l1", "ece", "brier", "auroc")
 
     def table(self, section: str, header: list[str], rows: list[list[str]], before: str) -> None:
         kind = self.TABLES.get(tuple(header))
@@ -726,7 +727,7 @@ class Page:
             c.cell(section, row, f"n {t}", text, p and len(read(self.s.main(model, t))) or 0)
         for column in header[3:-1]:
             metric = column.split(":")[0]
-            key = self.SPREAD_METRICS.get(metric)
+            key = metric if metric in self.SPREAD_METRICS else None
             m = re.fullmatch(r"(\S+)(?: \((\S+)\))?", r[column])
             if key is None or not m:
                 c.cell(section, row, column, r[column], f"a known metric: {', '.join(self.SPREAD_METRICS)}")
@@ -905,9 +906,8 @@ class Page:
                 c.cell(section, "models", "count", m.group(1), len(s.models))
             m = re.search(r"the same (\d+) MMLU questions \((\d+) subjects", line)
             if m:
-                main = [i for i in s.items if i.get("sample") is None]
-                c.cell(section, "questions", "count", m.group(1), len({i["question_id"] for i in main}))
-                c.cell(section, "subjects", "count", m.group(2), len({i["subject"] for i in main}))
+                c.cell(section, "questions", "count", m.group(1), s.questions)
+                c.cell(section, "subjects", "count", m.group(2), s.subjects)
             m = re.search(r"also in (\d+) option orders", line)
             if m:
                 c.cell(section, "option orders", "count", m.group(1), len({i.get("rotation") or 0 for i in s.items}))
@@ -961,9 +961,8 @@ class Page:
         if section == "Limitations":
             m = re.search(r"(\d+) fixed subjects and (\d+) questions", line)
             if m:
-                main = [i for i in s.items if i.get("sample") is None]
-                c.cell(section, "subjects", "count", m.group(1), len({i["subject"] for i in main}))
-                c.cell(section, "questions", "count", m.group(2), len({i["question_id"] for i in main}))
+                c.cell(section, "subjects", "count", m.group(1), s.subjects)
+                c.cell(section, "questions", "count", m.group(2), s.questions)
             if "parse rate is low" in line:
                 for label, protocol, rate in re.findall(r"([^\s(;]+) / `([^`]+)` (\d+%)", line):
                     c.cell(section, f"{label} {protocol}", "parse rate", rate, parse_rate(s.main(s.model(label), protocol)))
@@ -997,18 +996,15 @@ def main() -> int:
     parser.add_argument("--tolerance", type=float, default=1e-9)
     args = parser.parse_args()
     results = json.loads((args.run_dir / "results.json").read_text(encoding="utf-8"))
-    items = load_items(args.run_dir / "items.jsonl")
-    by: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for item in items:
-        if item.get("sample") is None:
-            by[(item["model"], item["protocol"])].append(item)
+    bins = int(results.get("config", {}).get("metrics", {}).get("n_bins", 10))
+    labels = {m.get("label", m["name"]): m["name"] for m in results["models"]}
+    study = Study(load_items(args.run_dir / "items.jsonl"), bins, labels)
     checked = differ = 0
     for model in results["models"]:
         for proto in model["protocols"]:
-            mine = by.get((model["name"], proto["protocol"]), [])
-            asked = [i for i in mine if i["status"] != "failed"]
-            answers = [(float(i["confidence"]), bool(i["correct"])) for i in mine if i["status"] in READ]
-            mine_values = {"n": len(answers), "parse_rate": len(answers) / len(asked) if asked else 0.0}
+            mine = study.main(model["name"], proto["protocol"])
+            answers = read(mine)
+            mine_values = {"n": len(answers), "parse_rate": parse_rate(mine)}
             stored = {"n": proto["panel"]["n"] if proto["panel"] else 0, "parse_rate": proto["parse"]["parse_rate"]}
             if answers and proto["panel"]:
                 bins = int(proto["panel"]["options"].get("n_bins", 10))  # the run's own bin count
@@ -1027,10 +1023,8 @@ def main() -> int:
     readme = args.run_dir / "README.md"
     if not readme.exists():
         return 1 if differ else 0
-    bins = int(results.get("config", {}).get("metrics", {}).get("n_bins", 10))
-    labels = {m.get("label", m["name"]): m["name"] for m in results["models"]}
     checks = Checks()
-    Page(args.run_dir, Study(items, bins, labels), checks).check(readme.read_text(encoding="utf-8"))
+    Page(args.run_dir, study, checks).check(readme.read_text(encoding="utf-8"))
     print(f"{readme}: {checks.checked} cells recomputed from items.jsonl, {checks.differ} differ; "
           f"{checks.skipped} not recomputable (intervals, Holm and bootstrap p, calibration test, recalibration after the map) "
           f"skipped; tables not checked: {len(checks.not_checked)} ({checks.unknown} unknown)")

@@ -113,9 +113,7 @@ def test_the_limitations_set_the_unread_answers_accuracy_beside_the_read_ones():
     mine = (mine * 3)[:48]  # enough read answers (30) for the comparison
     # the first 12 answers unread but with their letters known, 4 of them right; the rest read
     items = [({**i, "status": "unparsed", "correct": n < 4} if n < 12 else {**i, "status": "ok"}) for n, i in enumerate(mine)]
-    low = proto.model_copy(update={"parse": proto.parse.model_copy(update={"parse_rate": 0.5})})
-    results = run.results.model_copy(update={"models": [model.model_copy(update={"protocols": [low]})]})
     read = [i["correct"] for i in items[12:]]
-    [line] = publish_study._unread_accuracy(results, items)
+    [line] = publish_study._unread_accuracy([(model, proto)], items)
     assert f"the 12 unread answers right 33%, the read ones {sum(read) / len(read):.0%}" in line
     assert f"{model.label} / `{proto.protocol}`" in line
